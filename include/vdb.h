@@ -1,0 +1,289 @@
+/*
+ * libvdb: an embeddable, out-of-core approximate-nearest-neighbour index.
+ *
+ * This is the one public header. What is not declared here is private and
+ * may change in any release. Every declaration is plain C that cffi, LuaJIT's
+ * ffi.cdef and koffi read without a preprocessor once VDB_API is removed.
+ *
+ * Conventions (the same for every call):
+ *  - A call that can fail returns int: VDB_OK (0) or a negative VDB_E* code.
+ *    vdb_last_error() then describes this thread's failure in words.
+ *  - A constructor returns its handle through its first parameter (**out),
+ *    which is written only on success. The handle belongs to the caller and
+ *    is released with vdb_close() / vdb_vectors_close(), which accept NULL.
+ *  - Results go into buffers the caller owns; nothing is allocated for the
+ *    caller to free.
+ *  - Thread-safety is stated per function. "Reader" calls may run on one
+ *    handle from any number of threads at once; "writer" calls need the
+ *    handle to themselves (no other call on it until they return).
+ */
+#ifndef VDB_H
+#define VDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VDB_VERSION_MAJOR 0
+#define VDB_VERSION_MINOR 1
+#define VDB_VERSION_PATCH 0
+#define VDB_VERSION_NUMBER (VDB_VERSION_MAJOR * 10000 + VDB_VERSION_MINOR * 100 + VDB_VERSION_PATCH)
+
+#ifndef VDB_API
+#if defined(__GNUC__) && defined(VDB_BUILDING_LIBRARY)
+#define VDB_API __attribute__((visibility("default")))
+#else
+#define VDB_API
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An index: an HNSW graph over vectors that live in memory or in a mapped file. Opaque. */
+typedef struct vdb_index vdb_index;
+
+/** A read-only vector file (raw float32, .fvecs or .npy) mapped into memory. Opaque. */
+typedef struct vdb_vectors vdb_vectors;
+
+/** Return codes. Callers test these, never the text of a message. */
+enum vdb_status {
+    VDB_OK = 0,
+    VDB_EINVAL = -1,    /**< bad argument: NULL, k = 0, NaN/Inf in a vector, bad config or flags */
+    VDB_EDIM = -2,      /**< a vector's dimension differs from the index's */
+    VDB_ENOMEM = -3,    /**< an allocation or mapping failed */
+    VDB_EIO = -4,       /**< the OS refused a file operation; the message names the path and errno text */
+    VDB_EFORMAT = -5,   /**< not a libvdb / vector file, or truncated, or corrupt */
+    VDB_EVERSION = -6,  /**< the file's format version is newer than this library reads */
+    VDB_EREADONLY = -7, /**< a change was asked of a read-only index */
+    VDB_EEXIST = -8,    /**< an id that is already in the index */
+    VDB_ERANGE = -9     /**< a row range outside the vector file, or a count past the index's limits */
+};
+
+/** Distance functions. Smaller is nearer for all three. */
+enum vdb_metric {
+    VDB_METRIC_L2 = 0,    /**< squared Euclidean distance */
+    VDB_METRIC_IP = 1,    /**< 1 - dot(a, b) */
+    VDB_METRIC_COSINE = 2 /**< 1 - cos(a, b); a zero vector is at distance 1 from everything */
+};
+
+/** Flags for vdb_open(). */
+enum vdb_open_flags {
+    VDB_OPEN_DEFAULT = 0,  /**< map and check the header only: O(1) */
+    VDB_OPEN_VERIFY = 1,   /**< also run the full vdb_verify() check first (reads the whole file) */
+    VDB_OPEN_POPULATE = 2  /**< ask the OS to read the whole file into the page cache now */
+};
+
+/** The version of vdb_config this header describes. */
+enum vdb_config_version { VDB_CONFIG_VERSION = 1 };
+
+/**
+ * How to build an index. Always start from vdb_config_init(), then change
+ * fields: the struct only ever grows at its end, and `version` tells the
+ * library which fields the caller knows.
+ */
+typedef struct vdb_config {
+    uint32_t version;         /**< set by vdb_config_init to VDB_CONFIG_VERSION */
+    uint32_t dim;             /**< vector dimension, 1..65536 (0 = read it from the vector file) */
+    int32_t metric;           /**< an enum vdb_metric value (default VDB_METRIC_L2) */
+    uint32_t m;               /**< links per node on upper layers, 2..256 (default 16); layer 0 has 2*m */
+    uint32_t ef_construction; /**< beam width while building, >= 1 (default 200) */
+    uint32_t ef_search;       /**< beam width when a search passes ef = 0, >= 1 (default 64) */
+    uint32_t threads;         /**< worker threads for build, add and batch search; 0 = all online cores */
+    uint32_t reserved;        /**< must be 0 */
+    uint64_t seed;            /**< level generator seed; same data + seed + threads = 1 gives the same graph */
+} vdb_config;
+
+/**
+ * Fill *cfg with the defaults: version = VDB_CONFIG_VERSION, dim 0, L2,
+ * m 16, ef_construction 200, ef_search 64, threads 0, seed 42.
+ * @param[out] cfg  the struct to fill; NULL is ignored.
+ * Thread-safe.
+ */
+VDB_API void vdb_config_init(vdb_config *cfg);
+
+/**
+ * Create an empty index that owns its vectors (added with vdb_add).
+ * @param[out] out  the new handle, written only on success.
+ * @param[in]  cfg  the configuration; cfg->dim must be set (1..65536).
+ * @return VDB_OK, VDB_EINVAL (NULL, bad config), VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_create(vdb_index **out, const vdb_config *cfg);
+
+/**
+ * Map a vector file read-only and make an empty graph over it; vdb_build()
+ * then links its rows in. The vectors are never copied to the heap: the OS
+ * pages in the rows a build or search touches. The file must not change while
+ * the index is open. A node's id is its row number in the file.
+ * Formats: .npy (float32, little-endian, C order, 2-D); .fvecs (each row an
+ * int32 dimension then that many float32); anything else is raw little-endian
+ * float32 rows of cfg->dim.
+ * @param[out] out           the new handle, written only on success.
+ * @param[in]  vectors_path  the vector file.
+ * @param[in]  cfg           configuration; cfg->dim is 0 or the file's dimension
+ *                           (required for raw files).
+ * @return VDB_OK, VDB_EINVAL, VDB_EDIM (cfg->dim differs from the file's),
+ *         VDB_EIO (missing path, directory, unreadable), VDB_EFORMAT (empty,
+ *         truncated or malformed file), VDB_ERANGE (more than 2^32-2 rows), VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config *cfg);
+
+/**
+ * Link rows [first, first + count) of a mapped vector file into the graph,
+ * in parallel on the index's threads. May be called again for further rows,
+ * in any order; each row can be built once.
+ * @return VDB_OK, VDB_EINVAL (NULL; NaN/Inf in a row; an index not made by
+ *         vdb_map_vectors), VDB_ERANGE (rows past the end of the file),
+ *         VDB_EEXIST (a row already built; nothing is added),
+ *         VDB_EFORMAT (an .fvecs row with another dimension), VDB_EREADONLY
+ *         (an index from vdb_open), VDB_ENOMEM.
+ * Writer: needs exclusive access to the index.
+ */
+VDB_API int vdb_build(vdb_index *index, uint64_t first, uint64_t count);
+
+/**
+ * Copy n vectors into an index made by vdb_create and link them into the
+ * graph, in parallel. All or nothing: on any error nothing is added.
+ * @param[in] vectors  n rows of vdb_dim() floats, row after row.
+ * @param[in] n        number of rows; 0 is a no-op.
+ * @param[in] ids      n ids, or NULL for the next row numbers (vdb_count() onwards).
+ *                     UINT64_MAX is reserved and refused.
+ * @return VDB_OK, VDB_EINVAL (NULL, NaN/Inf, UINT64_MAX id), VDB_EEXIST (an id
+ *         already present or repeated in ids), VDB_EREADONLY (an index from
+ *         vdb_open or vdb_map_vectors), VDB_ERANGE (more than 2^32-2 vectors), VDB_ENOMEM.
+ * Writer: needs exclusive access to the index.
+ */
+VDB_API int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
+
+/**
+ * Find the k nearest neighbours of one query.
+ * @param[in]  query      vdb_dim() floats.
+ * @param[in]  k          results wanted, >= 1. When the index holds fewer than k
+ *                        vectors all of them are returned.
+ * @param[in]  ef         beam width; 0 = the index's ef_search; raised to k if smaller.
+ * @param[out] ids        k ids, nearest first; slots past *found get UINT64_MAX.
+ * @param[out] distances  k distances (may be NULL); slots past *found get +inf.
+ * @param[out] found      how many slots hold results (may be NULL).
+ * @return VDB_OK, VDB_EINVAL (NULL index/query/ids, k = 0, NaN/Inf in the query), VDB_ENOMEM.
+ * Reader: any number of threads may search one index at once.
+ */
+VDB_API int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids,
+                       float *distances, uint32_t *found);
+
+/**
+ * Search nq queries on the index's threads. Results are laid out query after
+ * query: ids[q*k + i], distances[q*k + i], found[q]. The same rules as
+ * vdb_search hold per query. Every query is checked before any is searched.
+ * @param[in]  queries    nq rows of vdb_dim() floats.
+ * @param[out] ids        nq*k ids.
+ * @param[out] distances  nq*k distances (may be NULL).
+ * @param[out] found      nq counts (may be NULL).
+ * @return VDB_OK, VDB_EINVAL, VDB_ENOMEM.
+ * Reader: any number of threads may search one index at once.
+ */
+VDB_API int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef,
+                             uint64_t *ids, float *distances, uint32_t *found);
+
+/**
+ * Write the index, its vectors included, to one self-contained file (format
+ * described in docs/format.md). Atomic: the file is written beside the target
+ * under a temporary name, flushed to disk and renamed over it, so a crash, a
+ * full disk or a refused write leaves any earlier file at `path` intact.
+ * @return VDB_OK, VDB_EINVAL (NULL), VDB_EIO (with path and errno text), VDB_ENOMEM.
+ * Reader: may run while other threads search.
+ */
+VDB_API int vdb_save(const vdb_index *index, const char *path);
+
+/**
+ * Map a saved index read-only. Only the header is read and checked: the time
+ * and heap this takes do not grow with the index. The vectors and links are
+ * used in place from the page cache. vdb_add and vdb_build on the result give
+ * VDB_EREADONLY. A file corrupted after its header cannot crash a search (every
+ * link is range-checked) but may give wrong results; vdb_verify() finds it.
+ * @param[in] flags  enum vdb_open_flags values or-ed together.
+ * @return VDB_OK, VDB_EINVAL (NULL, unknown flags), VDB_EIO (missing path,
+ *         directory, unreadable), VDB_EFORMAT (not a libvdb index, truncated,
+ *         corrupt), VDB_EVERSION (newer format), VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_open(vdb_index **out, const char *path, uint32_t flags);
+
+/**
+ * Check a saved index completely: header, every section's checksum, every
+ * link in range. Reads the whole file.
+ * @return VDB_OK, VDB_EINVAL, VDB_EIO, VDB_EFORMAT, VDB_EVERSION, VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_verify(const char *path);
+
+/**
+ * Set the worker threads used by vdb_build, vdb_add and vdb_search_batch.
+ * @param[in] threads  1..1024, or 0 = all online cores.
+ * @return VDB_OK, VDB_EINVAL.
+ * Writer: needs exclusive access to the index.
+ */
+VDB_API int vdb_set_threads(vdb_index *index, uint32_t threads);
+
+/**
+ * Copy the index's configuration into *out (dim, metric, m, ef_construction,
+ * ef_search, threads, seed; version = VDB_CONFIG_VERSION).
+ * @return VDB_OK, VDB_EINVAL (NULL).
+ * Reader.
+ */
+VDB_API int vdb_get_config(const vdb_index *index, vdb_config *out);
+
+/**
+ * Release the index and unmap its files. NULL is a no-op.
+ * Writer: no other call may be running on the index.
+ */
+VDB_API void vdb_close(vdb_index *index);
+
+/** Vectors linked into the graph (0 for NULL). Reader. */
+VDB_API uint64_t vdb_count(const vdb_index *index);
+/** The vector dimension (0 for NULL). Reader. */
+VDB_API uint32_t vdb_dim(const vdb_index *index);
+/** The metric, an enum vdb_metric value (-1 for NULL). Reader. */
+VDB_API int32_t vdb_metric(const vdb_index *index);
+
+/**
+ * Map a vector file read-only (formats as in vdb_map_vectors) to read its rows.
+ * @param[in] dim  0 or the file's dimension (required for raw files).
+ * @return VDB_OK, VDB_EINVAL, VDB_EDIM, VDB_EIO, VDB_EFORMAT, VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_vectors_open(vdb_vectors **out, const char *path, uint32_t dim);
+/** Rows in the file (0 for NULL). Reader. */
+VDB_API uint64_t vdb_vectors_count(const vdb_vectors *vectors);
+/** Floats per row (0 for NULL). Reader. */
+VDB_API uint32_t vdb_vectors_dim(const vdb_vectors *vectors);
+/**
+ * Row `row` of the file: vdb_vectors_dim() floats, borrowed from the mapping
+ * and valid until vdb_vectors_close(). NULL when row is out of range. Reader.
+ */
+VDB_API const float *vdb_vectors_row(const vdb_vectors *vectors, uint64_t row);
+/** Unmap the file. NULL is a no-op. */
+VDB_API void vdb_vectors_close(vdb_vectors *vectors);
+
+/** A fixed English description of a return code, never NULL. Thread-safe. */
+VDB_API const char *vdb_strerror(int code);
+
+/**
+ * The detail of this thread's most recent failure, such as "dimension
+ * mismatch: index has 384, query has 128". Never NULL; "no error" before any
+ * failure. Success does not clear it: read it only after a
+ * call returned an error. Valid until this thread's next failing libvdb call.
+ */
+VDB_API const char *vdb_last_error(void);
+
+/** VDB_VERSION_NUMBER of the library that is running. Thread-safe. */
+VDB_API uint32_t vdb_version_number(void);
+/** "MAJOR.MINOR.PATCH" of the library that is running. Thread-safe. */
+VDB_API const char *vdb_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VDB_H */

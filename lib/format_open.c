@@ -1,0 +1,147 @@
+/*
+ * Opening and verifying index files. Opening reads the header and two words
+ * of the upper-links section, nothing that grows with the index; verifying
+ * reads everything.
+ */
+#include "checksum.h"
+#include "error.h"
+#include "format_header.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+static const char *const section_names[VDB_SECTION_COUNT] = {"vectors", "level-0 links", "upper links", "ids"};
+
+static const void *section_bytes(const vdb_mapping *file, const vdb_header *header, int section)
+{
+    return file->bytes + header->sections[section].offset;
+}
+
+/* The few O(1) checks of the links that open can afford. */
+static int check_upper_start(const vdb_mapping *file, const vdb_header *header, const char *path)
+{
+    const uint32_t *upper_start = section_bytes(file, header, VDB_SECTION_UPPER);
+    if (upper_start[0] != 0 || upper_start[header->count] != header->upper_blocks)
+        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: upper-link table does not match its header", path);
+    if (header->count > 0) {
+        uint64_t entry = header->entry;
+        if (upper_start[entry + 1] < upper_start[entry] ||
+            upper_start[entry + 1] - upper_start[entry] != header->max_level)
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: entry point is not on the top level", path);
+    }
+    return VDB_OK;
+}
+
+static int check_block(const uint32_t *block, uint32_t limit, uint64_t count)
+{
+    if (block[0] > limit)
+        return 0;
+    for (uint32_t i = 0; i < block[0]; i++)
+        if (block[1 + i] >= count)
+            return 0;
+    return 1;
+}
+
+static int check_links(const vdb_mapping *file, const vdb_header *h, const char *path)
+{
+    const uint32_t *links0 = section_bytes(file, h, VDB_SECTION_LINKS0);
+    for (uint64_t node = 0; node < h->count; node++)
+        if (!check_block(links0 + node * (h->m0 + 1), h->m0, h->count))
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: level-0 links of node %llu", path,
+                            (unsigned long long)node);
+    const uint32_t *upper_start = section_bytes(file, h, VDB_SECTION_UPPER);
+    const uint32_t *upper_links = upper_start + h->count + 1;
+    for (uint64_t node = 0; node < h->count; node++)
+        if (upper_start[node + 1] < upper_start[node] || upper_start[node + 1] - upper_start[node] > h->max_level)
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: level of node %llu", path, (unsigned long long)node);
+    for (uint64_t block = 0; block < h->upper_blocks; block++)
+        if (!check_block(upper_links + block * (h->m + 1), h->m, h->count))
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: upper links block %llu", path,
+                            (unsigned long long)block);
+    return VDB_OK;
+}
+
+static int verify_mapping(const vdb_mapping *file, const vdb_header *header, const char *path)
+{
+    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+        const vdb_section *s = &header->sections[i];
+        if (vdb_crc32c(0, file->bytes + s->offset, s->length) != s->crc)
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %s section checksum mismatch", path,
+                            section_names[i]);
+    }
+    int code = check_upper_start(file, header, path);
+    return code != VDB_OK ? code : check_links(file, header, path);
+}
+
+static int map_and_decode(vdb_mapping *file, vdb_header *header, const char *path)
+{
+    int code = vdb_mapping_open(file, path, "index");
+    if (code != VDB_OK)
+        return code;
+    if ((code = vdb_header_decode(header, file->bytes, file->length, path)) != VDB_OK)
+        vdb_mapping_close(file);
+    return code;
+}
+
+int vdb_format_verify(const char *path)
+{
+    vdb_mapping file;
+    vdb_header header;
+    int code = map_and_decode(&file, &header, path);
+    if (code != VDB_OK)
+        return code;
+    vdb_mapping_advise(&file, 0, file.length, MADV_SEQUENTIAL);
+    code = verify_mapping(&file, &header, path);
+    vdb_mapping_close(&file);
+    return code;
+}
+
+int vdb_format_open(vdb_index *index, const char *path, uint32_t flags)
+{
+    vdb_header h;
+    int code = map_and_decode(&index->file, &h, path);
+    if (code != VDB_OK)
+        return code;
+    const vdb_mapping *file = &index->file;
+    code = flags & VDB_OPEN_VERIFY ? verify_mapping(file, &h, path) : check_upper_start(file, &h, path);
+    if (code == VDB_OK)
+        code = vdb_hnsw_init_mapped(&index->graph, h.dim, h.metric, h.m);
+    if (code != VDB_OK) {
+        vdb_mapping_close(&index->file);
+        return code == VDB_ENOMEM ? vdb_fail(code, "out of memory opening '%s'", path) : code;
+    }
+
+    vdb_config_init(&index->config);
+    index->config.dim = h.dim;
+    index->config.metric = h.metric;
+    index->config.m = h.m;
+    index->config.ef_construction = h.ef_construction;
+    index->config.ef_search = h.ef_search;
+    index->config.seed = h.seed;
+    index->kind = VDB_INDEX_OPENED;
+
+    const float *vectors = section_bytes(file, &h, VDB_SECTION_VECTORS);
+    vdb_store_view(&index->store, vectors, h.count, h.dim, h.dim);
+    index->ids = section_bytes(file, &h, VDB_SECTION_IDS);
+
+    vdb_hnsw *graph = &index->graph;
+    graph->rows = vectors;
+    graph->count = graph->allocated = graph->capacity = (uint32_t)h.count;
+    graph->links0 = (uint32_t *)section_bytes(file, &h, VDB_SECTION_LINKS0);
+    graph->upper_start = (uint32_t *)section_bytes(file, &h, VDB_SECTION_UPPER);
+    graph->upper_links = graph->upper_start + h.count + 1;
+    graph->upper_blocks = graph->upper_capacity = h.upper_blocks;
+    graph->entry = h.count ? (uint32_t)h.entry : VDB_NO_NODE;
+    graph->max_level = h.max_level;
+    graph->ef_construction = h.ef_construction;
+
+    /* A graph walk touches rows in no order the kernel could predict: read ahead nothing. */
+    if (flags & VDB_OPEN_POPULATE)
+        vdb_mapping_advise(file, 0, file->length, MADV_WILLNEED);
+    else
+        vdb_mapping_advise(file, h.sections[VDB_SECTION_VECTORS].offset,
+                           h.sections[VDB_SECTION_VECTORS].length + h.sections[VDB_SECTION_LINKS0].length +
+                               VDB_SECTION_ALIGN,
+                           MADV_RANDOM);
+    return VDB_OK;
+}

@@ -1,0 +1,174 @@
+/*
+ * Saving an index. The file is written beside its target under a temporary
+ * name, flushed to disk and renamed over the target, then the folder is
+ * flushed too, so at every moment `path` holds either the old index or the
+ * complete new one, whatever fails (a full disk, a crash, a signal).
+ */
+#include "checksum.h"
+#include "error.h"
+#include "format_header.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { WRITE_BUFFER = 1 << 20 };
+
+typedef struct {
+    FILE *file;
+    uint64_t position;
+    uint32_t crc;
+    int failed; /* errno of the first failed write, 0 when all went well */
+} writer;
+
+static void write_bytes(writer *w, const void *bytes, size_t length)
+{
+    if (w->failed || length == 0)
+        return;
+    if (fwrite(bytes, 1, length, w->file) != length) {
+        w->failed = errno ? errno : EIO;
+        return;
+    }
+    w->crc = vdb_crc32c(w->crc, bytes, length);
+    w->position += length;
+}
+
+static void pad_to(writer *w, uint64_t offset)
+{
+    static const unsigned char zeros[VDB_SECTION_ALIGN];
+    while (!w->failed && w->position < offset) {
+        uint64_t gap = offset - w->position;
+        write_bytes(w, zeros, gap < sizeof zeros ? (size_t)gap : sizeof zeros);
+    }
+}
+
+static void begin_section(writer *w, const vdb_section *section)
+{
+    pad_to(w, section->offset);
+    w->crc = 0;
+}
+
+static void write_sections(writer *w, const vdb_index *index, vdb_header *header)
+{
+    const vdb_hnsw *graph = &index->graph;
+    uint32_t count = (uint32_t)header->count;
+
+    begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
+    for (uint32_t node = 0; node < count; node++)
+        write_bytes(w, vdb_hnsw_vector(graph, node), sizeof(float) * header->dim);
+    header->sections[VDB_SECTION_VECTORS].crc = w->crc;
+
+    begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
+    write_bytes(w, graph->links0, header->sections[VDB_SECTION_LINKS0].length);
+    header->sections[VDB_SECTION_LINKS0].crc = w->crc;
+
+    begin_section(w, &header->sections[VDB_SECTION_UPPER]);
+    write_bytes(w, graph->upper_start, sizeof(uint32_t) * (count + 1u));
+    write_bytes(w, graph->upper_links, sizeof(uint32_t) * header->upper_blocks * (header->m + 1));
+    header->sections[VDB_SECTION_UPPER].crc = w->crc;
+
+    begin_section(w, &header->sections[VDB_SECTION_IDS]);
+    write_bytes(w, index->ids, sizeof(uint64_t) * count);
+    header->sections[VDB_SECTION_IDS].crc = w->crc;
+}
+
+static void describe(const vdb_index *index, vdb_header *header)
+{
+    const vdb_hnsw *graph = &index->graph;
+    memset(header, 0, sizeof *header);
+    header->dim = index->config.dim;
+    header->metric = index->config.metric;
+    header->m = graph->m;
+    header->m0 = graph->m0;
+    header->ef_construction = index->config.ef_construction;
+    header->ef_search = index->config.ef_search;
+    header->max_level = graph->count ? graph->max_level : 0;
+    header->count = graph->count;
+    header->entry = graph->count ? graph->entry : UINT64_MAX;
+    header->seed = index->config.seed;
+    header->upper_blocks = graph->count ? graph->upper_start[graph->count] : 0;
+    vdb_header_layout(header);
+}
+
+/*
+ * Flush the folder holding path, so the rename itself survives a crash. Best
+ * effort: the new file is already complete under its name, and some file
+ * systems cannot fsync a folder.
+ */
+static void sync_folder(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+int vdb_format_save(const vdb_index *index, const char *path)
+{
+    vdb_header header;
+    describe(index, &header);
+
+    size_t path_length = strlen(path);
+    char *temporary = malloc(path_length + sizeof ".tmp-XXXXXX");
+    if (!temporary)
+        return vdb_fail(VDB_ENOMEM, "out of memory saving '%s'", path);
+    memcpy(temporary, path, path_length);
+    memcpy(temporary + path_length, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+
+    int fd = mkstemp(temporary);
+    if (fd < 0) {
+        int code = vdb_fail_errno("cannot create a temporary file to save index '%s'", path);
+        free(temporary);
+        return code;
+    }
+    (void)fchmod(fd, 0644); /* mkstemp makes 0600; an index is as readable as any data file */
+    writer w = {.file = fdopen(fd, "wb")};
+    if (!w.file) {
+        int code = vdb_fail_errno("cannot save index '%s'", path);
+        close(fd);
+        unlink(temporary);
+        free(temporary);
+        return code;
+    }
+    setvbuf(w.file, NULL, _IOFBF, WRITE_BUFFER);
+
+    unsigned char header_bytes[VDB_HEADER_SIZE] = {0};
+    write_bytes(&w, header_bytes, sizeof header_bytes); /* the real header goes in last, checksums known */
+    write_sections(&w, index, &header);
+    pad_to(&w, header.sections[VDB_SECTION_COUNT - 1].offset + header.sections[VDB_SECTION_COUNT - 1].length);
+    if (!w.failed) {
+        vdb_header_encode(&header, header_bytes);
+        if (fseek(w.file, 0, SEEK_SET) != 0)
+            w.failed = errno;
+        write_bytes(&w, header_bytes, sizeof header_bytes);
+    }
+    if (!w.failed && fflush(w.file) != 0)
+        w.failed = errno;
+    if (!w.failed && fsync(fileno(w.file)) != 0)
+        w.failed = errno;
+    if (fclose(w.file) != 0 && !w.failed)
+        w.failed = errno;
+    if (!w.failed && rename(temporary, path) != 0)
+        w.failed = errno;
+
+    int code = VDB_OK;
+    if (w.failed) {
+        errno = w.failed;
+        code = vdb_fail_errno("cannot save index '%s'", path);
+        unlink(temporary);
+    } else {
+        sync_folder(path);
+    }
+    free(temporary);
+    return code;
+}

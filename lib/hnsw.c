@@ -1,0 +1,336 @@
+/*
+ * Building the graph: levels, storage growth and parallel insertion with
+ * the diversity heuristic for choosing neighbours (Malkov & Yashunin,
+ * algorithm 4): a candidate is kept only if it is nearer to the new node
+ * than to every neighbour kept before it, which spreads links across
+ * directions and keeps clusters connected.
+ */
+#include "hnsw.h"
+
+#include "hnsw_search.h"
+#include "parallel.h"
+#include "vdb.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { INSERT_CHUNK = 8 };
+
+static uint64_t next_random(uint64_t *state)
+{
+    /* splitmix64: tiny, seedable, good enough for drawing levels */
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint32_t random_level(vdb_hnsw *graph)
+{
+    double uniform = (double)(next_random(&graph->rng_state) >> 11) * 0x1.0p-53; /* [0, 1) */
+    double level = -log(1.0 - uniform) * graph->level_multiplier;
+    return level >= VDB_MAX_LEVEL ? VDB_MAX_LEVEL : (uint32_t)level;
+}
+
+static int init_common(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m)
+{
+    memset(graph, 0, sizeof *graph);
+    graph->dim = dim;
+    graph->m = m;
+    graph->m0 = 2 * m;
+    graph->distance = vdb_distance_for(metric);
+    graph->stride = dim;
+    graph->entry = VDB_NO_NODE;
+    graph->scratch_pool = malloc(sizeof *graph->scratch_pool);
+    if (!graph->scratch_pool)
+        return VDB_ENOMEM;
+    vdb_scratch_pool_init(graph->scratch_pool);
+    pthread_mutex_init(&graph->entry_lock, NULL);
+    return VDB_OK;
+}
+
+int vdb_hnsw_init_mapped(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m)
+{
+    return init_common(graph, dim, metric, m);
+}
+
+int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction,
+                  uint64_t seed)
+{
+    int code = init_common(graph, dim, metric, m);
+    if (code != VDB_OK)
+        return code;
+    graph->ef_construction = ef_construction;
+    graph->level_multiplier = 1.0 / log((double)m);
+    graph->rng_state = seed;
+    graph->owns_links = 1;
+    graph->upper_start = calloc(1, sizeof *graph->upper_start);
+    graph->node_locks = malloc(sizeof *graph->node_locks * VDB_NODE_LOCK_STRIPES);
+    if (!graph->upper_start || !graph->node_locks) {
+        vdb_hnsw_destroy(graph);
+        return VDB_ENOMEM;
+    }
+    for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
+        pthread_mutex_init(&graph->node_locks[i], NULL);
+    return VDB_OK;
+}
+
+void vdb_hnsw_destroy(vdb_hnsw *graph)
+{
+    if (graph->owns_links) {
+        free(graph->links0);
+        free(graph->upper_start);
+        free(graph->upper_links);
+    }
+    if (graph->node_locks) {
+        for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
+            pthread_mutex_destroy(&graph->node_locks[i]);
+        free(graph->node_locks);
+    }
+    if (graph->scratch_pool) {
+        vdb_scratch_pool_destroy(graph->scratch_pool);
+        free(graph->scratch_pool);
+        pthread_mutex_destroy(&graph->entry_lock);
+    }
+    memset(graph, 0, sizeof *graph);
+}
+
+/* Grow an array of `old_count` elements to `new_count`, zeroing the new part. */
+static void *grow_zeroed(void *array, size_t element, uint64_t old_count, uint64_t new_count)
+{
+    if (new_count > SIZE_MAX / element)
+        return NULL;
+    unsigned char *grown = realloc(array, element * new_count);
+    if (grown)
+        memset(grown + element * old_count, 0, element * (new_count - old_count));
+    return grown;
+}
+
+static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
+{
+    if (nodes <= graph->capacity)
+        return 1;
+    uint64_t capacity = (uint64_t)graph->capacity * 3 / 2;
+    if (capacity < nodes)
+        capacity = nodes;
+    if (capacity > VDB_MAX_NODES)
+        capacity = VDB_MAX_NODES;
+    uint32_t *links0 = grow_zeroed(graph->links0, sizeof(uint32_t) * (graph->m0 + 1), graph->capacity, capacity);
+    if (!links0)
+        return 0;
+    graph->links0 = links0;
+    uint32_t *upper_start = grow_zeroed(graph->upper_start, sizeof(uint32_t), graph->capacity + 1, capacity + 1);
+    if (!upper_start)
+        return 0;
+    graph->upper_start = upper_start;
+    graph->capacity = (uint32_t)capacity;
+    return 1;
+}
+
+static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)
+{
+    if (blocks <= graph->upper_capacity)
+        return 1;
+    uint64_t capacity = graph->upper_capacity * 3 / 2 + 64;
+    if (capacity < blocks)
+        capacity = blocks;
+    uint32_t *links = grow_zeroed(graph->upper_links, sizeof(uint32_t) * (graph->m + 1), graph->upper_capacity,
+                                  capacity);
+    if (!links)
+        return 0;
+    graph->upper_links = links;
+    graph->upper_capacity = capacity;
+    return 1;
+}
+
+/* Have `workers` scratches in the pool, sized for the graph, so insertion allocates nothing. */
+static int warm_scratch_pool(vdb_hnsw *graph, uint32_t workers)
+{
+    vdb_scratch **taken = malloc(sizeof *taken * workers);
+    if (!taken)
+        return 0;
+    uint32_t held = 0;
+    int ok = 1;
+    for (; held < workers; held++)
+        if (!(taken[held] = vdb_scratch_acquire(graph->scratch_pool, graph->allocated, graph->m0 + 1))) {
+            ok = 0;
+            break;
+        }
+    while (held > 0)
+        vdb_scratch_release(graph->scratch_pool, taken[--held]);
+    free(taken);
+    return ok;
+}
+
+int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads)
+{
+    if (more > VDB_MAX_NODES - graph->allocated)
+        return VDB_ERANGE;
+    uint32_t first = graph->allocated, end = first + more;
+    if (!reserve_nodes(graph, end))
+        return VDB_ENOMEM;
+
+    uint64_t saved_rng = graph->rng_state;
+    for (uint32_t node = first; node < end; node++) {
+        uint64_t start = graph->upper_start[node], level = random_level(graph);
+        if (start + level > UINT32_MAX) {
+            graph->rng_state = saved_rng;
+            return VDB_ERANGE;
+        }
+        graph->upper_start[node + 1] = (uint32_t)(start + level);
+    }
+    if (!reserve_upper_blocks(graph, graph->upper_start[end])) {
+        graph->rng_state = saved_rng;
+        return VDB_ENOMEM;
+    }
+    uint32_t old_allocated = graph->allocated;
+    graph->allocated = end;
+    if (!warm_scratch_pool(graph, vdb_parallel_workers(threads, more, INSERT_CHUNK))) {
+        graph->allocated = old_allocated;
+        graph->rng_state = saved_rng;
+        return VDB_ENOMEM;
+    }
+    graph->upper_blocks = graph->upper_start[end];
+    return VDB_OK;
+}
+
+static float node_distance(const vdb_hnsw *graph, uint32_t a, uint32_t b)
+{
+    return graph->distance(vdb_hnsw_vector(graph, a), vdb_hnsw_vector(graph, b), graph->dim);
+}
+
+/* The diversity heuristic over candidates sorted nearest first; writes up to `limit` nodes. */
+static uint32_t select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count,
+                                 uint32_t limit, uint32_t *selected)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < count && kept < limit; i++) {
+        int diverse = 1;
+        for (uint32_t j = 0; j < kept && diverse; j++)
+            diverse = node_distance(graph, sorted[i].node, selected[j]) >= sorted[i].distance;
+        if (diverse)
+            selected[kept++] = sorted[i].node;
+    }
+    return kept;
+}
+
+static void sort_candidates(vdb_candidate *items, uint32_t count)
+{
+    for (uint32_t i = 1; i < count; i++) { /* short lists: insertion sort is fastest */
+        vdb_candidate item = items[i];
+        uint32_t j = i;
+        for (; j > 0 && items[j - 1].distance > item.distance; j--)
+            items[j] = items[j - 1];
+        items[j] = item;
+    }
+}
+
+static uint32_t *link_block(const vdb_hnsw *graph, uint32_t node, uint32_t level)
+{
+    return level == 0 ? vdb_hnsw_links0(graph, node) : vdb_hnsw_upper_links(graph, node, level);
+}
+
+/* Link `neighbor` back to `node`, re-choosing its links by the heuristic when full. */
+static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uint32_t level)
+{
+    uint32_t limit = level == 0 ? graph->m0 : graph->m;
+    vdb_candidate pool[2 * 256 + 1];
+    pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, neighbor);
+    pthread_mutex_lock(lock);
+    uint32_t *block = link_block(graph, neighbor, level);
+    uint32_t count = block[0];
+    for (uint32_t i = 0; i < count; i++)
+        if (block[1 + i] == node) {
+            pthread_mutex_unlock(lock);
+            return;
+        }
+    if (count < limit) {
+        block[1 + count] = node;
+        block[0] = count + 1;
+    } else {
+        pool[0] = (vdb_candidate){node_distance(graph, neighbor, node), node};
+        for (uint32_t i = 0; i < count; i++)
+            pool[1 + i] = (vdb_candidate){node_distance(graph, neighbor, block[1 + i]), block[1 + i]};
+        sort_candidates(pool, count + 1);
+        block[0] = select_neighbors(graph, pool, count + 1, limit, block + 1);
+    }
+    pthread_mutex_unlock(lock);
+}
+
+static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
+{
+    const float *vector = vdb_hnsw_vector(graph, node);
+    uint32_t level = vdb_hnsw_level(graph, node);
+
+    pthread_mutex_lock(&graph->entry_lock);
+    uint32_t entry = graph->entry, top = graph->max_level;
+    pthread_mutex_unlock(&graph->entry_lock);
+
+    vdb_candidate current = {graph->distance(vector, vdb_hnsw_vector(graph, entry), graph->dim), entry};
+    for (uint32_t l = top; l > level; l--)
+        current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
+
+    uint32_t selected[256];
+    for (uint32_t l = level < top ? level : top;; l--) {
+        vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, scratch, 1);
+        uint32_t found = scratch->results.size;
+        const vdb_candidate *sorted = vdb_heap_sort(&scratch->results);
+        current = sorted[0];
+        uint32_t kept = select_neighbors(graph, sorted, found, graph->m, selected);
+
+        pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
+        pthread_mutex_lock(lock);
+        uint32_t *block = link_block(graph, node, l);
+        memcpy(block + 1, selected, sizeof *selected * kept);
+        block[0] = kept;
+        pthread_mutex_unlock(lock);
+
+        for (uint32_t i = 0; i < kept; i++)
+            add_back_link(graph, selected[i], node, l);
+        if (l == 0)
+            break;
+    }
+
+    if (level > top) {
+        pthread_mutex_lock(&graph->entry_lock);
+        if (level > graph->max_level) {
+            graph->max_level = level;
+            graph->entry = node;
+        }
+        pthread_mutex_unlock(&graph->entry_lock);
+    }
+}
+
+typedef struct {
+    vdb_hnsw *graph;
+    uint32_t first;
+} insert_job;
+
+static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worker)
+{
+    (void)worker;
+    insert_job *job = raw;
+    vdb_scratch *scratch = vdb_scratch_acquire(job->graph->scratch_pool, job->graph->allocated, job->graph->m0 + 1);
+    if (!scratch)
+        return; /* not reached: vdb_hnsw_reserve warmed a scratch per worker */
+    for (uint64_t i = begin; i < end; i++)
+        insert_node(job->graph, job->first + (uint32_t)i, scratch);
+    vdb_scratch_release(job->graph->scratch_pool, scratch);
+}
+
+void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
+{
+    uint32_t first = graph->allocated - more;
+    if (more == 0)
+        return;
+    if (graph->entry == VDB_NO_NODE) {
+        graph->entry = first; /* the first node needs no links: there is nothing to link to */
+        graph->max_level = vdb_hnsw_level(graph, first);
+        first++;
+        more--;
+    }
+    insert_job job = {graph, first};
+    vdb_parallel_for(threads, more, INSERT_CHUNK, insert_chunk, &job);
+    graph->count = graph->allocated;
+}

@@ -1,0 +1,135 @@
+/*
+ * Greedy descent, beam search, and the query entry point. Every link read
+ * from a block is range-checked against `allocated`, so a corrupt index file
+ * can give wrong answers but never a wild read.
+ */
+#include "hnsw_search.h"
+
+#include <string.h>
+
+enum { CACHE_LINE = 64, MAX_PREFETCH_LINES = 24 };
+
+/* The node's links on level: a pointer to `count` node numbers. */
+static inline uint32_t read_links(const vdb_hnsw *graph, uint32_t node, uint32_t level, vdb_scratch *scratch,
+                                  int locked, const uint32_t **links)
+{
+    const uint32_t *block = level == 0 ? vdb_hnsw_links0(graph, node) : vdb_hnsw_upper_links(graph, node, level);
+    if (!block)
+        return 0;
+    uint32_t limit = level == 0 ? graph->m0 : graph->m;
+    if (!locked) {
+        *links = block + 1;
+        return block[0] < limit ? block[0] : limit;
+    }
+    pthread_mutex_lock(vdb_hnsw_node_lock(graph, node));
+    uint32_t count = block[0] < limit ? block[0] : limit;
+    memcpy(scratch->neighbors, block + 1, sizeof *block * count);
+    pthread_mutex_unlock(vdb_hnsw_node_lock(graph, node));
+    *links = scratch->neighbors;
+    return count;
+}
+
+static inline void prefetch_vector(const vdb_hnsw *graph, uint32_t node, uint32_t lines)
+{
+    const char *bytes = (const char *)vdb_hnsw_vector(graph, node);
+    for (uint32_t line = 0; line < lines; line++)
+        __builtin_prefetch(bytes + line * CACHE_LINE, 0, 3);
+}
+
+vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_candidate start, uint32_t level,
+                              vdb_scratch *scratch, int locked)
+{
+    vdb_candidate best = start;
+    for (int moved = 1; moved;) {
+        moved = 0;
+        const uint32_t *links;
+        uint32_t count = read_links(graph, best.node, level, scratch, locked, &links);
+        for (uint32_t i = 0; i < count; i++) {
+            uint32_t neighbor = links[i];
+            if (neighbor >= graph->allocated)
+                continue;
+            float distance = graph->distance(query, vdb_hnsw_vector(graph, neighbor), graph->dim);
+            if (distance < best.distance) {
+                best = (vdb_candidate){distance, neighbor};
+                moved = 1;
+            }
+        }
+    }
+    return best;
+}
+
+void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
+                   vdb_scratch *scratch, int locked)
+{
+    vdb_heap *candidates = &scratch->candidates, *results = &scratch->results;
+    uint32_t vector_lines = (graph->dim * (uint32_t)sizeof(float) + CACHE_LINE - 1) / CACHE_LINE;
+    if (vector_lines > MAX_PREFETCH_LINES)
+        vector_lines = MAX_PREFETCH_LINES;
+    uint32_t fresh[2 * 256];
+
+    vdb_scratch_new_epoch(scratch);
+    vdb_scratch_visit(scratch, entry.node);
+    vdb_heap_push(candidates, entry, 0);
+    vdb_heap_push(results, entry, 1);
+
+    while (candidates->size > 0) {
+        vdb_candidate nearest = candidates->items[0];
+        if (results->size >= ef && nearest.distance > results->items[0].distance)
+            break;
+        vdb_heap_pop(candidates, 0);
+
+        /* First pass: drop visited neighbours and start the loads of the rest. */
+        const uint32_t *links;
+        uint32_t count = read_links(graph, nearest.node, level, scratch, locked, &links), fresh_count = 0;
+        for (uint32_t i = 0; i < count; i++) {
+            uint32_t neighbor = links[i];
+            if (neighbor >= graph->allocated || vdb_scratch_visit(scratch, neighbor))
+                continue;
+            prefetch_vector(graph, neighbor, 1);
+            fresh[fresh_count++] = neighbor;
+        }
+        /* Second pass: distances, fetching each next vector whole while this one is measured. */
+        for (uint32_t i = 0; i < fresh_count; i++) {
+            if (i + 1 < fresh_count)
+                prefetch_vector(graph, fresh[i + 1], vector_lines);
+            uint32_t neighbor = fresh[i];
+            float distance = graph->distance(query, vdb_hnsw_vector(graph, neighbor), graph->dim);
+            if (results->size < ef || distance < results->items[0].distance) {
+                vdb_candidate found = {distance, neighbor};
+                vdb_heap_push(candidates, found, 0);
+                vdb_heap_push(results, found, 1);
+                if (results->size > ef)
+                    vdb_heap_pop(results, 1);
+            }
+        }
+    }
+}
+
+int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const uint64_t *labels,
+                    uint64_t *ids, float *distances)
+{
+    if (graph->count == 0 || graph->entry == VDB_NO_NODE)
+        return 0;
+    vdb_scratch *scratch = vdb_scratch_acquire(graph->scratch_pool, graph->allocated, graph->m0 + 1);
+    if (!scratch)
+        return -1;
+
+    uint32_t entry = graph->entry;
+    vdb_candidate current = {graph->distance(query, vdb_hnsw_vector(graph, entry), graph->dim), entry};
+    for (uint32_t level = graph->max_level; level > 0; level--)
+        current = vdb_hnsw_greedy(graph, query, current, level, scratch, 0);
+    vdb_hnsw_beam(graph, query, current, 0, ef < k ? k : ef, scratch, 0);
+
+    vdb_heap *results = &scratch->results;
+    while (results->size > k)
+        vdb_heap_pop(results, 1);
+    int found = (int)results->size;
+    const vdb_candidate *sorted = vdb_heap_sort(results);
+    for (int i = 0; i < found; i++) {
+        ids[i] = labels[sorted[i].node];
+        if (distances)
+            distances[i] = sorted[i].distance;
+    }
+    vdb_scratch_release(graph->scratch_pool, scratch);
+    return found;
+}
