@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test libvdb has: the unit tests in a normal build, again under
+# ASan+UBSan and under TSan, and the install check (pkg-config and
+# find_package users). This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/install-deps.sh --tests
+jobs=$(nproc)
+
+run_suite() {
+    local name=$1
+    shift
+    echo "=== $name build ==="
+    cmake -S . -B "build-$name" "$@" >/dev/null
+    cmake --build "build-$name" -j "$jobs" >/dev/null
+    ctest --test-dir "build-$name" --output-on-failure
+}
+
+run_suite release
+bash tests/install/check_install.sh build-release
+run_suite asan -DVDB_SANITIZE="address;undefined"
+run_suite tsan -DVDB_SANITIZE=thread
+echo "=== all suites passed ==="
