@@ -271,13 +271,13 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
     for (uint32_t l = top; l > level; l--)
         current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
 
-    uint32_t selected[256];
+    uint32_t selected[2 * 256];
     for (uint32_t l = level < top ? level : top;; l--) {
         vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, scratch, 1);
         uint32_t found = scratch->results.size;
         const vdb_candidate *sorted = vdb_heap_sort(&scratch->results);
         current = sorted[0];
-        uint32_t kept = select_neighbors(graph, sorted, found, graph->m, selected);
+        uint32_t kept = select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
 
         pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
         pthread_mutex_lock(lock);
