@@ -1,0 +1,67 @@
+"""libvdb for Python: an embeddable, out-of-core HNSW nearest-neighbour index.
+
+    import numpy as np, vdb
+
+    index = vdb.Index(dim=128)                       # metric "l2" (squared Euclidean)
+    index.add(np.random.rand(10000, 128).astype(np.float32))
+    ids, distances = index.search(query, k=10)        # (128,) -> (10,), (nq, 128) -> (nq, 10)
+    index.save("vectors.vdb")
+    index = vdb.Index.open("vectors.vdb")             # O(1): maps the file
+
+Slots past the number of results found (fewer vectors than k) hold id
+vdb.NO_ID (2**64 - 1) and distance +inf; search(..., return_found=True) also
+returns the counts. Errors are vdb.Error subclasses named for the C codes.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    DimensionError,
+    Error,
+    ExistsError,
+    FormatError,
+    InvalidArgumentError,
+    OutOfMemoryError,
+    RangeError,
+    ReadOnlyError,
+    VdbIOError,
+    VersionError,
+)
+from ._generated import GENERATED_VERSION
+from ._native import ffi as _ffi
+from ._native import lib as _lib
+from ._index import NO_ID, Index, verify
+from ._compat import VectorDB
+
+
+def library_version() -> str:
+    """"MAJOR.MINOR.PATCH" of the libvdb that is loaded (vdb_version_string)."""
+    return str(_ffi.string(_lib.vdb_version_string()).decode())
+
+
+def library_version_number() -> int:
+    """VDB_VERSION_NUMBER of the libvdb that is loaded (major*10000 + minor*100 + patch)."""
+    return int(_lib.vdb_version_number())
+
+
+__version__: str = library_version()
+
+__all__ = [
+    "Index",
+    "VectorDB",
+    "verify",
+    "NO_ID",
+    "library_version",
+    "library_version_number",
+    "GENERATED_VERSION",
+    "Error",
+    "InvalidArgumentError",
+    "DimensionError",
+    "OutOfMemoryError",
+    "VdbIOError",
+    "FormatError",
+    "VersionError",
+    "ReadOnlyError",
+    "ExistsError",
+    "RangeError",
+]
