@@ -1,0 +1,67 @@
+/*
+ * `vdb info`: what an index file holds. Only the header is read (vdb_open is
+ * O(1)), so this is instant on an index of any size; `vdb verify` is the
+ * command that reads everything.
+ */
+#include "cli_args.h"
+#include "commands.h"
+
+#include "vdb.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+/* clang-format off: help text is laid out as it prints */
+static const char HELP[] = "usage: vdb info INDEX\n"
+                           "\n"
+                           "Print an index file's vector count, dimension, metric, build parameters,\n"
+                           "file size and the version of libvdb reading it. Reads only the header.\n"
+                           "\n"
+                           "  -h, --help  show this help\n";
+/* clang-format on */
+
+int cmd_info(int argc, char **argv)
+{
+    const char *pos[1];
+    size_t npos = 0;
+    int parsed = cli_parse("info", argc, argv, NULL, 0, pos, 1, &npos);
+    if (parsed == CLI_HELP) {
+        cli_print_help(HELP);
+        return CLI_EXIT_OK;
+    }
+    if (parsed != CLI_PARSED)
+        return CLI_EXIT_USAGE;
+    if (npos != 1) {
+        cli_usage_error("info", "missing INDEX");
+        return CLI_EXIT_USAGE;
+    }
+    const char *path = pos[0];
+    vdb_index *index;
+    int rc = vdb_open(&index, path, VDB_OPEN_DEFAULT);
+    if (rc != VDB_OK) {
+        cli_file_error("info", rc, "cannot open index", path);
+        return CLI_EXIT_FAIL;
+    }
+    vdb_config cfg;
+    rc = vdb_get_config(index, &cfg);
+    if (rc != VDB_OK) {
+        cli_lib_error("info", rc, "reading the configuration of '%s'", path);
+        vdb_close(index);
+        return CLI_EXIT_FAIL;
+    }
+    struct stat st;
+    long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+
+    printf("path             %s\n", path);
+    printf("count            %llu\n", (unsigned long long)vdb_count(index));
+    printf("dim              %u\n", vdb_dim(index));
+    printf("metric           %s\n", cli_metric_name(vdb_metric(index)));
+    printf("m                %u\n", cfg.m);
+    printf("ef_construction  %u\n", cfg.ef_construction);
+    printf("ef_search        %u\n", cfg.ef_search);
+    if (size >= 0)
+        printf("file size        %lld bytes (%.1f MiB)\n", size, (double)size / (1024.0 * 1024.0));
+    printf("library version  %s\n", vdb_version_string());
+    vdb_close(index);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,191 @@
+/*
+ * `vdb search`: k nearest neighbours for queries from a vector file or from
+ * text on stdin. Stdin queries are answered one line at a time, and each
+ * answer is flushed, so the command also works as a co-process fed by a pipe.
+ */
+#include "cli_args.h"
+#include "commands.h"
+#include "queries.h"
+#include "vector_files.h"
+
+#include "vdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Queries per vdb_search_batch call: big enough to keep every core busy, small enough to bound memory. */
+enum { BATCH = 4096 };
+
+/* clang-format off: help text is laid out as it prints */
+static const char HELP[] = "usage: vdb search INDEX [QUERIES] [options]\n"
+                           "\n"
+                           "Find the k nearest neighbours of each query in INDEX. QUERIES is a vector\n"
+                           "file (raw float32 needs --dim; .fvecs and .npy carry their dimension), or\n"
+                           "'-' or nothing for text on stdin: one query per line, floats separated by\n"
+                           "spaces or commas; blank lines are skipped.\n"
+                           "\n"
+                           "Prints one line per query, nearest first, only the results found:\n"
+                           "  query <q>: <id>:<distance> <id>:<distance> ...\n"
+                           "(q counts queries from 0; distances are squared L2, 1 - dot or 1 - cos).\n"
+                           "\n"
+                           "  --k K      neighbours per query, >= 1 (default 10)\n"
+                           "  --ef E     beam width; 0 = the index's ef_search (default 0); raised to k if smaller\n"
+                           "  --dim D    floats per query in a raw QUERIES file (must equal the index's)\n"
+                           "  -h, --help show this help\n";
+/* clang-format on */
+
+static void print_result(uint64_t q, const uint64_t *ids, const float *distances, uint32_t found)
+{
+    printf("query %llu:", (unsigned long long)q);
+    for (uint32_t i = 0; i < found; i++)
+        printf(" %llu:%.6g", (unsigned long long)ids[i], (double)distances[i]);
+    putchar('\n');
+}
+
+static int search_file(const vdb_index *index, const char *path, uint32_t dim, uint32_t k, uint32_t ef)
+{
+    float *queries;
+    uint64_t nq;
+    uint32_t qdim;
+    if (queries_from_file("search", path, dim, 0, UINT64_MAX, &queries, &nq, &qdim) != 0)
+        return CLI_EXIT_FAIL;
+    if (qdim != vdb_dim(index)) {
+        cli_error("search", "dimension mismatch: the index has %u, queries in '%s' have %u", vdb_dim(index), path,
+                  qdim);
+        free(queries);
+        return CLI_EXIT_FAIL;
+    }
+    uint64_t *ids = malloc((size_t)BATCH * k * sizeof *ids);
+    float *distances = malloc((size_t)BATCH * k * sizeof *distances);
+    uint32_t *found = malloc((size_t)BATCH * sizeof *found);
+    int status = CLI_EXIT_OK;
+    if (!ids || !distances || !found) {
+        cli_error("search", "out of memory for results of %d queries x k %u", BATCH, k);
+        status = CLI_EXIT_FAIL;
+    }
+    for (uint64_t first = 0; status == CLI_EXIT_OK && first < nq; first += BATCH) {
+        uint64_t n = nq - first < BATCH ? nq - first : BATCH;
+        int rc = vdb_search_batch(index, queries + first * qdim, n, k, ef, ids, distances, found);
+        if (rc != VDB_OK) {
+            cli_lib_error("search", rc, "queries %llu..%llu", (unsigned long long)first,
+                          (unsigned long long)(first + n - 1));
+            status = CLI_EXIT_FAIL;
+            break;
+        }
+        for (uint64_t q = 0; q < n; q++)
+            print_result(first + q, ids + q * k, distances + q * k, found[q]);
+    }
+    free(found);
+    free(distances);
+    free(ids);
+    free(queries);
+    return status;
+}
+
+static int search_stdin(const vdb_index *index, uint32_t k, uint32_t ef)
+{
+    uint32_t dim = vdb_dim(index);
+    float *query = malloc((size_t)dim * sizeof *query);
+    uint64_t *ids = malloc((size_t)k * sizeof *ids);
+    float *distances = malloc((size_t)k * sizeof *distances);
+    char *line = NULL;
+    size_t line_cap = 0;
+    int status = CLI_EXIT_OK;
+    if (!query || !ids || !distances) {
+        cli_error("search", "out of memory");
+        status = CLI_EXIT_FAIL;
+    }
+    uint64_t line_no = 0, q = 0;
+    while (status == CLI_EXIT_OK && getline(&line, &line_cap, stdin) >= 0) {
+        line_no++;
+        uint64_t count = 0;
+        const char *bad = NULL;
+        int parsed = queries_parse_line(line, query, dim, &count, &bad);
+        if (parsed == QUERY_LINE_BLANK)
+            continue;
+        if (parsed == QUERY_LINE_BAD_TOKEN) {
+            size_t len = strcspn(bad, " \t,\r\n");
+            cli_error("search", "line %llu: '%.*s' is not a finite number", (unsigned long long)line_no,
+                      (int)(len > 40 ? 40 : len), bad);
+            status = CLI_EXIT_FAIL;
+            break;
+        }
+        if (count != dim) {
+            cli_error("search", "line %llu: expected %u floats (the index's dimension), got %llu",
+                      (unsigned long long)line_no, dim, (unsigned long long)count);
+            status = CLI_EXIT_FAIL;
+            break;
+        }
+        uint32_t found = 0;
+        int rc = vdb_search(index, query, k, ef, ids, distances, &found);
+        if (rc != VDB_OK) {
+            cli_lib_error("search", rc, "line %llu", (unsigned long long)line_no);
+            status = CLI_EXIT_FAIL;
+            break;
+        }
+        print_result(q++, ids, distances, found);
+        fflush(stdout);
+    }
+    if (status == CLI_EXIT_OK && ferror(stdin)) {
+        cli_error("search", "reading stdin failed");
+        status = CLI_EXIT_FAIL;
+    }
+    free(line);
+    free(distances);
+    free(ids);
+    free(query);
+    return status;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    uint32_t k = 10, ef = 0, dim = 0;
+    cli_opt opts[] = {
+        {"k", CLI_U32, &k, 0},
+        {"ef", CLI_U32, &ef, 0},
+        {"dim", CLI_U32, &dim, 0},
+    };
+    const char *pos[2];
+    size_t npos = 0;
+    int parsed = cli_parse("search", argc, argv, opts, sizeof opts / sizeof *opts, pos, 2, &npos);
+    if (parsed == CLI_HELP) {
+        cli_print_help(HELP);
+        return CLI_EXIT_OK;
+    }
+    if (parsed != CLI_PARSED)
+        return CLI_EXIT_USAGE;
+    if (npos == 0) {
+        cli_usage_error("search", "missing INDEX");
+        return CLI_EXIT_USAGE;
+    }
+    if (k == 0) {
+        cli_usage_error("search", "--k must be at least 1");
+        return CLI_EXIT_USAGE;
+    }
+    const char *queries_path = npos == 2 && strcmp(pos[1], "-") != 0 ? pos[1] : NULL;
+    if (queries_path && dim == 0 && vec_file_needs_dim(queries_path)) {
+        cli_usage_error("search", "'%s' is a raw float32 file (no .fvecs/.npy suffix): give its --dim", queries_path);
+        return CLI_EXIT_USAGE;
+    }
+
+    vdb_index *index;
+    int rc = vdb_open(&index, pos[0], VDB_OPEN_DEFAULT);
+    if (rc != VDB_OK) {
+        cli_file_error("search", rc, "cannot open index", pos[0]);
+        return CLI_EXIT_FAIL;
+    }
+    int status;
+    if (!queries_path && dim != 0 && dim != vdb_dim(index)) {
+        cli_error("search", "dimension mismatch: --dim %u, but the index has %u", dim, vdb_dim(index));
+        status = CLI_EXIT_FAIL;
+    } else {
+        status = queries_path ? search_file(index, queries_path, dim, k, ef) : search_stdin(index, k, ef);
+    }
+    vdb_close(index);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("search", "writing the results failed");
+        status = CLI_EXIT_FAIL;
+    }
+    return status;
+}
