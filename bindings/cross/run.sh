@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Cross-language test: C builds and saves an index per metric from seeded
+# data (make_index.c) and writes its own answers; Python, Node, Lua and the
+# SWIG Tcl module then query the same saved file with the same queries, and
+# each must return the same ids and the same distances (1e-6 relative) as C.
+#
+#   bash bindings/cross/run.sh
+#   VDB_LIB_DIR=dir   use the libvdb.so in dir (default: build one in build-bindings/)
+#
+# A language whose binding or runtime is missing is skipped with the reason
+# (and does not count as a failure); VDB_CROSS_REQUIRE="node lua swig python"
+# turns those skips into failures. The last line is "N passed, N failed".
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+N=3000 DIM=50 NQ=25 K=10 EF=64
+METRICS="l2 ip cosine"
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL $*"; }
+skip() {
+    local language="$1"; shift
+    if [[ " ${VDB_CROSS_REQUIRE:-} " == *" $language "* ]]; then not_ok "$language: required but $*"; else echo "skip $language: $*"; fi
+}
+
+lib_dir="${VDB_LIB_DIR:-}"
+if [ -z "$lib_dir" ]; then
+    lib_dir="$root/build-bindings/lib"
+    cmake -S "$root" -B "$root/build-bindings" -DVDB_BUILD_TESTS=OFF -DVDB_BUILD_TOOLS=OFF -DVDB_BUILD_BENCH=OFF >/dev/null &&
+        cmake --build "$root/build-bindings" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null ||
+        { echo "cross: cannot build libvdb"; echo "0 passed, 1 failed"; exit 1; }
+fi
+lib_dir="$(cd "$lib_dir" && pwd)"
+library="$(ls "$lib_dir"/libvdb.so.* 2>/dev/null | sort | head -n 1)"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# C: build, save, answer.
+if cc -std=c11 -O2 -Wall -Wextra -Werror -I"$root/include" "$here/make_index.c" -o "$work/make_index" \
+    -L"$lib_dir" -lvdb -Wl,-rpath,"$lib_dir"; then
+    ok "C: make_index compiled against $lib_dir"
+else
+    not_ok "C: make_index does not compile"; echo "$passed passed, $failed failed"; exit 1
+fi
+for metric in $METRICS; do
+    if "$work/make_index" "$metric" $N $DIM $NQ $K $EF "$work"; then
+        ok "C $metric: index of $N x $DIM saved, $NQ queries answered"
+    else
+        not_ok "C $metric: make_index failed"; echo "$passed passed, $failed failed"; exit 1
+    fi
+    if cmp -s "$work/c_$metric.txt" "$work/c_memory_$metric.txt"; then
+        ok "C $metric: the saved file answers as the index in memory did"
+    else
+        not_ok "C $metric: the saved file answers differently from the index in memory"
+    fi
+done
+
+# Run one language's query command for every metric and compare with C.
+# usage: check_language <name> <command...> (the command gets index, queries, dim, nq, k, ef)
+check_language() {
+    local name="$1"; shift
+    local metric out
+    for metric in $METRICS; do
+        out="$work/${name}_$metric.txt"
+        if ! "$@" "$work/index_$metric.vdbi" "$work/queries.f32" $DIM $NQ $K $EF >"$out" 2>"$out.err"; then
+            not_ok "$name $metric: the query script failed: $(head -c 600 "$out.err")"
+            continue
+        fi
+        if awk -f "$here/compare.awk" "$work/c_$metric.txt" "$out"; then
+            ok "$name $metric: same ids and distances as C"
+        else
+            not_ok "$name $metric: answers differ from C"
+        fi
+    done
+}
+
+# Python (the binding in bindings/python, installed with pip).
+if ! command -v python3 >/dev/null; then
+    skip python "python3 is not installed"
+elif ! reason="$(python3 -c 'import vdb, numpy; vdb.Index.open' 2>&1)"; then
+    skip python "import vdb fails (install it with: pip install ./bindings/python): $(printf '%s' "$reason" | tail -n 1)"
+else
+    check_language python python3 "$here/query.py"
+fi
+
+# Node (bindings/node, after npm install there), on the same libvdb as C.
+if ! command -v node >/dev/null; then
+    skip node "node is not installed"
+elif ! reason="$(cd "$root/bindings/node" && VDB_LIBRARY="$library" node -e 'require(".")' 2>&1)"; then
+    skip node "require('vdb') fails (run: npm install --prefix bindings/node): $(printf '%s' "$reason" | grep -m1 -E 'Error|vdb:' || printf '%s' "$reason" | head -n 1)"
+else
+    check_language node env VDB_LIBRARY="$library" node "$here/query.js"
+fi
+
+# Lua (bindings/lua under LuaJIT), on the same libvdb as C.
+if ! command -v luajit >/dev/null; then
+    skip lua "luajit is not installed (apt-get install luajit)"
+else
+    check_language lua env VDB_LIBRARY="$library" LUA_PATH="$root/bindings/lua/?.lua;;" luajit "$here/query.lua"
+fi
+
+# SWIG: the Tcl module built from bindings/swig/vdb.i against the same libvdb.
+if ! command -v swig >/dev/null || ! command -v tclsh >/dev/null; then
+    skip swig "swig or tclsh is not installed (apt-get install swig tcl-dev)"
+elif ! build_log="$(bash "$root/bindings/swig/build.sh" "$work/swig" "$lib_dir" 2>&1)"; then
+    not_ok "swig: the Tcl module does not build: $(printf '%s' "$build_log" | tail -n 5)"
+else
+    check_language swig tclsh "$here/query.tcl" "$work/swig/vdb.so"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,49 @@
+'use strict';
+
+// Shared by the tests: seeded data and exact (brute-force) neighbours.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+// A seeded generator (mulberry32): the same data on every run.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomVectors(n, dim, seed) {
+  const next = rng(seed);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < out.length; i++) out[i] = next() * 2 - 1;
+  return out;
+}
+
+// The k nearest rows of data to query by squared L2, as row numbers.
+function bruteForce(data, dim, query, k) {
+  const n = data.length / dim;
+  const scored = new Array(n);
+  for (let i = 0; i < n; i++) {
+    let d = 0;
+    for (let j = 0; j < dim; j++) {
+      const diff = data[i * dim + j] - query[j];
+      d += diff * diff;
+    }
+    scored[i] = [i, d];
+  }
+  scored.sort((a, b) => a[1] - b[1]);
+  return scored.slice(0, k).map(([i]) => i);
+}
+
+function scratchDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vdb-node-test-'));
+  return { dir, file: (name) => path.join(dir, name), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+module.exports = { rng, randomVectors, bruteForce, scratchDir };

@@ -1,0 +1,510 @@
+/*
+ * SWIG interface to libvdb (include/vdb.h), for the languages SWIG serves.
+ *
+ * Two layers:
+ *  - The raw C API, declared by %include "vdb.h" itself (so it cannot drift
+ *    from the header): every enum constant, struct vdb_config and every
+ *    vdb_* function, with C semantics (int return codes, pointers). The
+ *    helpers below give any SWIG language the buffers it needs for it:
+ *    carrays.i classes vdb_floats / vdb_ids / vdb_counts for float, uint64_t
+ *    and uint32_t arrays, and cpointer.i boxes vdb_index_box / vdb_vectors_box
+ *    for the `**out` parameters of the constructors.
+ *  - An object layer, class Index: created, opened or mapped in one call,
+ *    errors raised as the language's exceptions, closed on close() or when
+ *    the object is collected, and safe after close() (a closed Index raises,
+ *    it never passes a freed handle to C). Its buffer parameters take the
+ *    language's own lists where this file has typemaps for that language
+ *    (Tcl, Perl 5 and Python 3 here): add(list of floats, list of ids),
+ *    search(list of floats, k, ef) -> [ids, distances].
+ *
+ * Errors raised by the object layer read "VDB_EDIM (-2): <vdb_last_error()>",
+ * the enum name first, then the code, then the library's detail message. In
+ * Tcl the errorCode is also set to {VDB VDB_EDIM -2}.
+ *
+ * Ids are uint64_t. Tcl and Python see them as (arbitrary-size) integers,
+ * Perl as UVs; the raw layer uses vdb_ids arrays.
+ */
+%module vdb
+
+%{
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vdb.h"
+%}
+
+%include "stdint.i"
+%include "exception.i"
+%include "carrays.i"
+%include "cpointer.i"
+
+/* ---------------------------------------------------------------- raw API */
+
+#define VDB_API
+/* C keeps enum tags apart from function names; SWIG does not. The enum
+ * vdb_metric's constants are what scripts use, so its tag gets another name
+ * and the function vdb_metric() keeps its own. */
+%rename("%s", %$isfunction) vdb_metric;
+%rename(vdb_metric_kind, %$isenum) vdb_metric;
+%include "vdb.h"
+
+/* Arrays for the raw calls: vdb_floats(n), vdb_ids(n), vdb_counts(n) with
+ * getitem/setitem and cast() to pass them where vdb.h takes a pointer. */
+%array_class(float, vdb_floats);
+%array_class(uint64_t, vdb_ids);
+%array_class(uint32_t, vdb_counts);
+/* %array_class registers the conversion to TYPE * under the typedef's name,
+ * which SWIG does not match with the resolved type the vdb_* calls take. */
+#if defined(SWIGWORDSIZE64)
+%types(vdb_ids = unsigned long int);
+#else
+%types(vdb_ids = unsigned long long);
+#endif
+%types(vdb_counts = unsigned int);
+
+/* Boxes for the constructors' out-parameter: new_vdb_index_box(),
+ * vdb_create(box, cfg), vdb_index_box_value(box), delete_vdb_index_box(box). */
+%pointer_functions(vdb_index *, vdb_index_box);
+%pointer_functions(vdb_vectors *, vdb_vectors_box);
+
+/* ---------------------------------------------------------- object layer */
+
+%{
+/* The object layer's handle. `handle` is NULL once closed, so every method
+ * can refuse a closed index instead of passing a freed pointer to C. */
+typedef struct vdb_swig_index {
+    vdb_index *handle;
+} vdb_swig_index;
+
+/* The code of this thread's last failure in the object layer, read by the
+ * %exception blocks below right after the call. */
+static _Thread_local int vdb_swig_code = VDB_OK;
+static _Thread_local char vdb_swig_msg[1024];
+
+static const char *vdb_swig_code_name(int code) {
+    switch (code) {
+    case VDB_OK: return "VDB_OK";
+    case VDB_EINVAL: return "VDB_EINVAL";
+    case VDB_EDIM: return "VDB_EDIM";
+    case VDB_ENOMEM: return "VDB_ENOMEM";
+    case VDB_EIO: return "VDB_EIO";
+    case VDB_EFORMAT: return "VDB_EFORMAT";
+    case VDB_EVERSION: return "VDB_EVERSION";
+    case VDB_EREADONLY: return "VDB_EREADONLY";
+    case VDB_EEXIST: return "VDB_EEXIST";
+    case VDB_ERANGE: return "VDB_ERANGE";
+    default: return "VDB_EUNKNOWN";
+    }
+}
+
+/* SWIG's portable exception kinds, chosen per code. */
+static int vdb_swig_kind(int code) {
+    switch (code) {
+    case VDB_EINVAL: case VDB_EDIM: case VDB_EEXIST: return SWIG_ValueError;
+    case VDB_ERANGE: return SWIG_IndexError;
+    case VDB_ENOMEM: return SWIG_MemoryError;
+    case VDB_EIO: case VDB_EFORMAT: case VDB_EVERSION: return SWIG_IOError;
+    default: return SWIG_RuntimeError;
+    }
+}
+
+/* Record a failure; `detail` NULL means "take vdb_last_error()". */
+static void vdb_swig_fail(int code, const char *detail) {
+    vdb_swig_code = code;
+    snprintf(vdb_swig_msg, sizeof vdb_swig_msg, "%s (%d): %s", vdb_swig_code_name(code), code,
+             detail ? detail : vdb_last_error());
+}
+
+static int vdb_swig_check(int rc) {
+    if (rc < 0) vdb_swig_fail(rc, NULL);
+    else vdb_swig_code = VDB_OK;
+    return rc;
+}
+
+/* The live handle, or NULL after recording "closed". */
+static vdb_index *vdb_swig_live(const vdb_swig_index *self) {
+    if (!self->handle) {
+        vdb_swig_fail(VDB_EINVAL, "the index is closed");
+        return NULL;
+    }
+    return self->handle;
+}
+
+static vdb_swig_index *vdb_swig_wrap(int rc, vdb_index *handle) {
+    vdb_swig_index *self;
+    if (vdb_swig_check(rc) < 0) return NULL;
+    self = malloc(sizeof *self);
+    if (!self) {
+        vdb_close(handle);
+        vdb_swig_fail(VDB_ENOMEM, "out of memory");
+        return NULL;
+    }
+    self->handle = handle;
+    return self;
+}
+
+static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction,
+                            uint32_t ef_search, uint32_t threads, uint64_t seed) {
+    vdb_config_init(cfg);
+    cfg->dim = dim;
+    cfg->metric = metric;
+    cfg->m = m;
+    cfg->ef_construction = ef_construction;
+    cfg->ef_search = ef_search;
+    cfg->threads = threads;
+    cfg->seed = seed;
+}
+%}
+
+/* Every object-layer call reports failure through vdb_swig_code. */
+%exception {
+    vdb_swig_code = VDB_OK;
+    $action
+    if (vdb_swig_code < 0) {
+%#ifdef SWIGTCL
+        char code_text[16];
+        snprintf(code_text, sizeof code_text, "%d", vdb_swig_code);
+        SWIG_Error(vdb_swig_kind(vdb_swig_code), vdb_swig_msg);
+        Tcl_SetErrorCode(interp, "VDB", vdb_swig_code_name(vdb_swig_code), code_text, NULL);
+        SWIG_fail;
+%#else
+        SWIG_exception(vdb_swig_kind(vdb_swig_code), vdb_swig_msg);
+%#endif
+    }
+}
+
+/* ----- typemaps: the language's lists in, lists out (object layer only). */
+
+/* (const float *VECTORS, size_t NFLOATS): a flat list of numbers. */
+/* (const uint64_t *IDS, size_t NIDS): a list of ids, or an empty list for none. */
+/* (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND):
+ * k from the script; the method's result is the pair [ids, distances] with
+ * `found` entries each. */
+
+%typemap(freearg) (const float *VECTORS, size_t NFLOATS) "free($1);";
+%typemap(freearg) (const uint64_t *IDS, size_t NIDS) "free($1);";
+%typemap(in, numinputs=1) (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND)
+    (uint32_t found_slot = 0) {
+    long long k_in = 0;
+%#if defined(SWIGTCL)
+    Tcl_WideInt wide;
+    if (Tcl_GetWideIntFromObj(interp, $input, &wide) != TCL_OK) SWIG_fail;
+    k_in = (long long)wide;
+%#elif defined(SWIGPERL)
+    if (!SvIOK($input) && !looks_like_number($input)) SWIG_exception_fail(SWIG_TypeError, "k must be an integer");
+    k_in = (long long)SvIV($input);
+%#elif defined(SWIGPYTHON)
+    k_in = PyLong_AsLongLong($input);
+    if (k_in == -1 && PyErr_Occurred()) SWIG_fail;
+%#endif
+    /* k = 0 is passed on so that the library reports it; k beyond 2^32-1 or negative is refused here. */
+    if (k_in < 0 || k_in > (long long)UINT32_MAX) SWIG_exception_fail(SWIG_ValueError, "VDB_EINVAL (-1): k out of range");
+    $1 = (uint32_t)k_in;
+    $2 = calloc($1 ? $1 : 1, sizeof(uint64_t));
+    $3 = calloc($1 ? $1 : 1, sizeof(float));
+    $4 = &found_slot;
+    if (!$2 || !$3) SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory");
+}
+%typemap(freearg) (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND) {
+    free($2);
+    free($3);
+}
+
+#if defined(SWIGTCL)
+%typemap(in) (const float *VECTORS, size_t NFLOATS) {
+    Tcl_Obj **items;
+    Tcl_Size count, i;
+    if (Tcl_ListObjGetElements(interp, $input, &count, &items) != TCL_OK) SWIG_fail;
+    $1 = malloc((count ? count : 1) * sizeof(float));
+    if (!$1) SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory");
+    for (i = 0; i < count; i++) {
+        double value;
+        if (Tcl_GetDoubleFromObj(interp, items[i], &value) != TCL_OK) SWIG_fail;
+        $1[i] = (float)value;
+    }
+    $2 = (size_t)count;
+}
+%typemap(in) (const uint64_t *IDS, size_t NIDS) {
+    Tcl_Obj **items;
+    Tcl_Size count, i;
+    if (Tcl_ListObjGetElements(interp, $input, &count, &items) != TCL_OK) SWIG_fail;
+    $1 = malloc((count ? count : 1) * sizeof(uint64_t));
+    if (!$1) SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory");
+    for (i = 0; i < count; i++) {
+        /* The full uint64_t range, which a Tcl wide int (signed) cannot hold. */
+        const char *text = Tcl_GetString(items[i]);
+        char *end = NULL;
+        errno = 0;
+        $1[i] = strtoull(text, &end, 10);
+        if (errno || end == text || *end != '\0' || text[0] == '-')
+            SWIG_exception_fail(SWIG_ValueError, "VDB_EINVAL (-1): an id is not an integer in 0..2^64-2");
+    }
+    $2 = (size_t)count;
+}
+%typemap(argout) (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND) {
+    if (vdb_swig_code == VDB_OK) {
+        Tcl_Obj *ids = Tcl_NewListObj(0, NULL), *distances = Tcl_NewListObj(0, NULL), *pair = Tcl_NewListObj(0, NULL);
+        uint32_t i;
+        for (i = 0; i < *$4; i++) {
+            char text[24];
+            snprintf(text, sizeof text, "%llu", (unsigned long long)$2[i]);
+            Tcl_ListObjAppendElement(interp, ids, Tcl_NewStringObj(text, -1));
+            Tcl_ListObjAppendElement(interp, distances, Tcl_NewDoubleObj((double)$3[i]));
+        }
+        Tcl_ListObjAppendElement(interp, pair, ids);
+        Tcl_ListObjAppendElement(interp, pair, distances);
+        Tcl_SetObjResult(interp, pair);
+    }
+}
+%{
+#include <errno.h>
+#if !defined(TCL_SIZE_MAX)
+typedef int Tcl_Size; /* Tcl 8.6 */
+#endif
+%}
+
+#elif defined(SWIGPERL)
+%typemap(in) (const float *VECTORS, size_t NFLOATS) {
+    AV *av;
+    SSize_t count, i;
+    if (!SvROK($input) || SvTYPE(SvRV($input)) != SVt_PVAV) SWIG_exception_fail(SWIG_TypeError, "expected an array reference of numbers");
+    av = (AV *)SvRV($input);
+    count = av_len(av) + 1;
+    $1 = malloc((count ? count : 1) * sizeof(float));
+    if (!$1) SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory");
+    for (i = 0; i < count; i++) {
+        SV **item = av_fetch(av, i, 0);
+        $1[i] = item ? (float)SvNV(*item) : NAN;
+    }
+    $2 = (size_t)count;
+}
+%typemap(in) (const uint64_t *IDS, size_t NIDS) {
+    AV *av;
+    SSize_t count, i;
+    if (!SvOK($input)) { $1 = NULL; $2 = 0; }
+    else {
+        if (!SvROK($input) || SvTYPE(SvRV($input)) != SVt_PVAV) SWIG_exception_fail(SWIG_TypeError, "expected an array reference of ids");
+        av = (AV *)SvRV($input);
+        count = av_len(av) + 1;
+        $1 = malloc((count ? count : 1) * sizeof(uint64_t));
+        if (!$1) SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory");
+        for (i = 0; i < count; i++) {
+            SV **item = av_fetch(av, i, 0);
+            $1[i] = item ? (uint64_t)SvUV(*item) : UINT64_MAX;
+        }
+        $2 = (size_t)count;
+    }
+}
+%typemap(argout) (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND) {
+    if (vdb_swig_code == VDB_OK) {
+        AV *ids = newAV(), *distances = newAV();
+        uint32_t i;
+        for (i = 0; i < *$4; i++) {
+            av_push(ids, newSVuv((UV)$2[i]));
+            av_push(distances, newSVnv((NV)$3[i]));
+        }
+        if (argvi >= items) EXTEND(sp, argvi + 2);
+        ST(argvi) = sv_2mortal(newRV_noinc((SV *)ids)); argvi++;
+        ST(argvi) = sv_2mortal(newRV_noinc((SV *)distances)); argvi++;
+    }
+}
+
+#elif defined(SWIGPYTHON)
+%typemap(in) (const float *VECTORS, size_t NFLOATS) {
+    PyObject *seq = PySequence_Fast($input, "expected a sequence of numbers");
+    Py_ssize_t count, i;
+    if (!seq) SWIG_fail;
+    count = PySequence_Fast_GET_SIZE(seq);
+    $1 = malloc((count ? count : 1) * sizeof(float));
+    if (!$1) { Py_DECREF(seq); SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory"); }
+    for (i = 0; i < count; i++) {
+        double value = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
+        if (value == -1.0 && PyErr_Occurred()) { Py_DECREF(seq); SWIG_fail; }
+        $1[i] = (float)value;
+    }
+    Py_DECREF(seq);
+    $2 = (size_t)count;
+}
+%typemap(in) (const uint64_t *IDS, size_t NIDS) {
+    if ($input == Py_None) { $1 = NULL; $2 = 0; }
+    else {
+        PyObject *seq = PySequence_Fast($input, "expected a sequence of ids");
+        Py_ssize_t count, i;
+        if (!seq) SWIG_fail;
+        count = PySequence_Fast_GET_SIZE(seq);
+        $1 = malloc((count ? count : 1) * sizeof(uint64_t));
+        if (!$1) { Py_DECREF(seq); SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory"); }
+        for (i = 0; i < count; i++) {
+            $1[i] = (uint64_t)PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(seq, i));
+            if (PyErr_Occurred()) { Py_DECREF(seq); SWIG_fail; }
+        }
+        Py_DECREF(seq);
+        $2 = (size_t)count;
+    }
+}
+%typemap(argout) (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND) {
+    if (vdb_swig_code == VDB_OK) {
+        PyObject *ids = PyList_New(*$4), *distances = PyList_New(*$4);
+        uint32_t i;
+        for (i = 0; i < *$4; i++) {
+            PyList_SET_ITEM(ids, i, PyLong_FromUnsignedLongLong($2[i]));
+            PyList_SET_ITEM(distances, i, PyFloat_FromDouble($3[i]));
+        }
+        Py_XDECREF($result);
+        $result = Py_BuildValue("(NN)", ids, distances);
+    }
+}
+#endif
+
+%rename(Index) vdb_swig_index;
+%nodefaultctor vdb_swig_index;
+%newobject vdb_swig_index::open;
+%newobject vdb_swig_index::map_vectors;
+
+typedef struct vdb_swig_index {} vdb_swig_index;
+
+%extend vdb_swig_index {
+    /* Index(dim, metric, m, ef_construction, ef_search, threads, seed): an
+     * empty index that owns its vectors (vdb_create). */
+    vdb_swig_index(uint32_t dim, int32_t metric = VDB_METRIC_L2, uint32_t m = 16, uint32_t ef_construction = 200,
+                   uint32_t ef_search = 64, uint32_t threads = 0, uint64_t seed = 42) {
+        vdb_config cfg;
+        vdb_index *handle = NULL;
+        vdb_swig_config(&cfg, dim, metric, m, ef_construction, ef_search, threads, seed);
+        int rc = vdb_create(&handle, &cfg);
+        return vdb_swig_wrap(rc, handle);
+    }
+
+    /* Index.open(path, flags): a saved index, read-only (vdb_open). */
+    static vdb_swig_index *open(const char *path, uint32_t flags = VDB_OPEN_DEFAULT) {
+        vdb_index *handle = NULL;
+        int rc = vdb_open(&handle, path, flags);
+        return vdb_swig_wrap(rc, handle);
+    }
+
+    /* Index.map_vectors(path, dim, ...): a graph over a mapped vector file,
+     * filled by build() (vdb_map_vectors). dim 0 reads it from the file. */
+    static vdb_swig_index *map_vectors(const char *path, uint32_t dim = 0, int32_t metric = VDB_METRIC_L2,
+                                       uint32_t m = 16, uint32_t ef_construction = 200, uint32_t ef_search = 64,
+                                       uint32_t threads = 0, uint64_t seed = 42) {
+        vdb_config cfg;
+        vdb_index *handle = NULL;
+        vdb_swig_config(&cfg, dim, metric, m, ef_construction, ef_search, threads, seed);
+        int rc = vdb_map_vectors(&handle, path, &cfg);
+        return vdb_swig_wrap(rc, handle);
+    }
+
+    ~vdb_swig_index() {
+        vdb_close($self->handle);
+        free($self);
+    }
+
+    /* Release the index now; later calls raise "the index is closed". */
+    void close() {
+        vdb_close($self->handle);
+        $self->handle = NULL;
+    }
+
+    int closed() { return $self->handle == NULL; }
+
+    /* add(vectors, ids): a flat list of count*dim numbers, and count ids or
+     * an empty list for the next row numbers. */
+    void add(const float *VECTORS, size_t NFLOATS, const uint64_t *IDS = NULL, size_t NIDS = 0) {
+        vdb_index *h = vdb_swig_live($self);
+        uint32_t dim;
+        if (!h) return;
+        dim = vdb_dim(h);
+        if (NFLOATS % dim != 0) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "dimension mismatch: %zu numbers are not whole rows of %u", NFLOATS, dim);
+            vdb_swig_fail(VDB_EDIM, detail);
+            return;
+        }
+        if (NIDS != 0 && NIDS != NFLOATS / dim) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "%zu ids given for %zu vectors", NIDS, NFLOATS / dim);
+            vdb_swig_fail(VDB_EINVAL, detail);
+            return;
+        }
+        vdb_swig_check(vdb_add(h, VECTORS, NFLOATS / dim, NIDS ? IDS : NULL));
+    }
+
+    /* build(first, count): link rows of a mapped vector file. */
+    void build(uint64_t first, uint64_t count) {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_build(h, first, count));
+    }
+
+    /* search(query, k, ef) -> [ids, distances], each with `found` entries. */
+    void search(const float *VECTORS, size_t NFLOATS, uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES,
+                uint32_t *OUT_FOUND, uint32_t ef = 0) {
+        vdb_index *h = vdb_swig_live($self);
+        if (!h) return;
+        if (NFLOATS != vdb_dim(h)) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "dimension mismatch: index has %u, query has %zu", vdb_dim(h), NFLOATS);
+            vdb_swig_fail(VDB_EDIM, detail);
+            return;
+        }
+        vdb_swig_check(vdb_search(h, VECTORS, K, ef, OUT_IDS, OUT_DISTANCES, OUT_FOUND));
+    }
+
+    void save(const char *path) {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_save(h, path));
+    }
+
+    void set_threads(uint32_t threads) {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_set_threads(h, threads));
+    }
+
+    uint64_t count() {
+        vdb_index *h = vdb_swig_live($self);
+        return h ? vdb_count(h) : 0;
+    }
+
+    uint32_t dim() {
+        vdb_index *h = vdb_swig_live($self);
+        return h ? vdb_dim(h) : 0;
+    }
+
+    int32_t metric() {
+        vdb_index *h = vdb_swig_live($self);
+        return h ? vdb_metric(h) : -1;
+    }
+
+    /* The raw handle, for the raw vdb_* calls; valid until close(). */
+    vdb_index *handle() {
+        return vdb_swig_live($self);
+    }
+}
+
+/* verify(path): raises on a damaged index, returns nothing otherwise. */
+%rename(verify) vdb_swig_verify;
+%inline %{
+void vdb_swig_verify(const char *path) {
+    vdb_swig_check(vdb_verify(path));
+}
+%}
+
+/* No exception handling for the raw API: it keeps C's return codes. */
+%exception;
+
+/* The library loaded must be the version this module was compiled against
+ * (VDB_VERSION_NUMBER, which scripts can also read, against
+ * vdb_version_number()). Tcl refuses to load the module otherwise. */
+%init %{
+#ifdef SWIGTCL
+    if (vdb_version_number() != VDB_VERSION_NUMBER) {
+        char message[160];
+        snprintf(message, sizeof message, "vdb: libvdb %s (%u) is loaded but this module was built for %d",
+                 vdb_version_string(), vdb_version_number(), VDB_VERSION_NUMBER);
+        Tcl_SetObjResult(interp, Tcl_NewStringObj(message, -1));
+        return TCL_ERROR;
+    }
+#endif
+%}
