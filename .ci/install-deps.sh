@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Install what building libvdb needs on a fresh Debian/Ubuntu machine, and with
-# --tests what its test suites need too. Installs only what is missing.
+# Install what building libvdb needs on a fresh Debian/Ubuntu machine, with
+# --tests what the C test suites need too, and with --bindings what the
+# binding suites need beyond the Python and Node that the machine has.
+# Installs only what is missing.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config)
-if [ "${1:-}" = "--tests" ]; then
-    packages+=(libcriterion-dev clang valgrind)
-fi
+case "${1:-}" in
+--tests) packages+=(libcriterion-dev clang valgrind) ;;
+--bindings) packages+=(swig luajit libluajit-5.1-dev tcl-dev) ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test libvdb has: the unit tests in a normal build, again under
-# ASan+UBSan and under TSan, and the install check (pkg-config and
-# find_package users). This is the README's test command and what CI runs.
+# Every test libvdb has: the C unit tests in a normal build, the install
+# check (pkg-config and find_package users), the binding suites for Python,
+# Node, LuaJIT and SWIG, then the C unit tests again under ASan+UBSan and
+# under TSan. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps.sh --tests
@@ -18,6 +19,7 @@ run_suite() {
 
 run_suite release
 bash tests/install/check_install.sh build-release
+bash tests/run-bindings.sh build-release
 run_suite asan -DVDB_SANITIZE="address;undefined"
 run_suite tsan -DVDB_SANITIZE=thread
 echo "=== all suites passed ==="

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The binding suites against one build of libvdb: Python (pytest), Node
+# (node --test, with the raw ffi-napi example), LuaJIT, SWIG/Tcl, and the
+# cross-language check that all of them return what C returns.
+#   bash tests/run-bindings.sh [BUILD_DIR]     (default build-release, configured if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build_dir=${1:-build-release}
+bash .ci/install-deps.sh --bindings
+
+if [ ! -e "$build_dir/lib/libvdb.so" ]; then
+    cmake -S . -B "$build_dir" >/dev/null
+    cmake --build "$build_dir" -j "$(nproc)" --target vdb >/dev/null
+fi
+lib_dir=$(cd "$build_dir/lib" && pwd)
+export VDB_LIBRARY="$lib_dir/libvdb.so.0.1" VDB_LIB_DIR="$lib_dir"
+# node-gyp builds ffi-napi against the installed Node headers; nothing is downloaded.
+[ -d /usr/include/node ] && export npm_config_nodedir=/usr
+
+echo "=== Python ==="
+python3 -m venv build-venv
+build-venv/bin/pip install -q --disable-pip-version-check numpy cffi pytest pycparser
+build-venv/bin/pip install -q --disable-pip-version-check ./bindings/python
+(cd /tmp && "$root/build-venv/bin/python" -m pytest "$root/bindings/python/tests" -q)
+
+echo "=== Node ==="
+npm install --prefix bindings/node --no-audit --no-fund --loglevel=error
+npm install --prefix bindings/node/examples --no-audit --no-fund --loglevel=error
+npm test --prefix bindings/node
+
+echo "=== LuaJIT ==="
+LUA_PATH="bindings/lua/?.lua;;" luajit bindings/lua/test.lua
+
+echo "=== SWIG (Tcl) ==="
+bash bindings/swig/test.sh
+
+echo "=== the same answers from every language ==="
+PATH="$root/build-venv/bin:$PATH" VDB_CROSS_REQUIRE="python node lua swig" bash bindings/cross/run.sh
