@@ -69,9 +69,9 @@ enum vdb_metric {
 
 /** Flags for vdb_open(). */
 enum vdb_open_flags {
-    VDB_OPEN_DEFAULT = 0,  /**< map and check the header only: O(1) */
-    VDB_OPEN_VERIFY = 1,   /**< also run the full vdb_verify() check first (reads the whole file) */
-    VDB_OPEN_POPULATE = 2  /**< ask the OS to read the whole file into the page cache now */
+    VDB_OPEN_DEFAULT = 0, /**< map and check the header only: O(1) */
+    VDB_OPEN_VERIFY = 1,  /**< also run the full vdb_verify() check first (reads the whole file) */
+    VDB_OPEN_POPULATE = 2 /**< ask the OS to read the whole file into the page cache now */
 };
 
 /** The version of vdb_config this header describes. */

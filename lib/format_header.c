@@ -52,7 +52,10 @@ static uint64_t get64(const unsigned char *at)
     return value;
 }
 
-static uint64_t align_up(uint64_t value) { return (value + VDB_SECTION_ALIGN - 1) / VDB_SECTION_ALIGN * VDB_SECTION_ALIGN; }
+static uint64_t align_up(uint64_t value)
+{
+    return (value + VDB_SECTION_ALIGN - 1) / VDB_SECTION_ALIGN * VDB_SECTION_ALIGN;
+}
 
 void vdb_header_section_lengths(const vdb_header *header, uint64_t lengths[VDB_SECTION_COUNT])
 {
@@ -132,8 +135,8 @@ static int check_sections(const vdb_header *h, size_t file_length, const char *p
         if (s->length != lengths[i] || s->offset % VDB_SECTION_ALIGN != 0 || s->offset < previous_end)
             return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: bad %s section table entry", path, names[i]);
         if (s->offset > file_length || s->length > file_length - s->offset)
-            return vdb_fail(VDB_EFORMAT, "index '%s' is truncated: %s section ends at byte %llu of %zu", path,
-                            names[i], (unsigned long long)(s->offset + s->length), file_length);
+            return vdb_fail(VDB_EFORMAT, "index '%s' is truncated: %s section ends at byte %llu of %zu", path, names[i],
+                            (unsigned long long)(s->offset + s->length), file_length);
         previous_end = s->offset + s->length;
     }
     return VDB_OK;
@@ -148,13 +151,13 @@ int vdb_header_decode(vdb_header *h, const unsigned char *bytes, size_t file_len
     /* The version comes before the checksum: a newer format may checksum differently. */
     uint32_t version = get32(bytes + AT_VERSION);
     if (version > VDB_FORMAT_VERSION)
-        return vdb_fail(VDB_EVERSION, "index '%s' has unsupported format version %u; this library reads up to %u",
-                        path, version, VDB_FORMAT_VERSION);
+        return vdb_fail(VDB_EVERSION, "index '%s' has unsupported format version %u; this library reads up to %u", path,
+                        version, VDB_FORMAT_VERSION);
     if (version == 0)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: format version 0", path);
     if (file_length < VDB_HEADER_SIZE)
-        return vdb_fail(VDB_EFORMAT, "index '%s' is truncated (%zu bytes, the header alone is %u)", path,
-                        file_length, VDB_HEADER_SIZE);
+        return vdb_fail(VDB_EFORMAT, "index '%s' is truncated (%zu bytes, the header alone is %u)", path, file_length,
+                        VDB_HEADER_SIZE);
     if (get32(bytes + VDB_HEADER_CRC_OFFSET) != vdb_crc32c(0, bytes, VDB_HEADER_CRC_OFFSET))
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: header checksum mismatch", path);
     if (get32(bytes + AT_HEADER_SIZE) != VDB_HEADER_SIZE || get32(bytes + AT_FLAGS) != 0)

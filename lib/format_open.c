@@ -66,8 +66,7 @@ static int verify_mapping(const vdb_mapping *file, const vdb_header *header, con
     for (int i = 0; i < VDB_SECTION_COUNT; i++) {
         const vdb_section *s = &header->sections[i];
         if (vdb_crc32c(0, file->bytes + s->offset, s->length) != s->crc)
-            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %s section checksum mismatch", path,
-                            section_names[i]);
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %s section checksum mismatch", path, section_names[i]);
     }
     int code = check_upper_start(file, header, path);
     return code != VDB_OK ? code : check_links(file, header, path);

@@ -55,8 +55,7 @@ int vdb_hnsw_init_mapped(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t
     return init_common(graph, dim, metric, m);
 }
 
-int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction,
-                  uint64_t seed)
+int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction, uint64_t seed)
 {
     int code = init_common(graph, dim, metric, m);
     if (code != VDB_OK)
@@ -135,8 +134,8 @@ static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)
     uint64_t capacity = graph->upper_capacity * 3 / 2 + 64;
     if (capacity < blocks)
         capacity = blocks;
-    uint32_t *links = grow_zeroed(graph->upper_links, sizeof(uint32_t) * (graph->m + 1), graph->upper_capacity,
-                                  capacity);
+    uint32_t *links =
+        grow_zeroed(graph->upper_links, sizeof(uint32_t) * (graph->m + 1), graph->upper_capacity, capacity);
     if (!links)
         return 0;
     graph->upper_links = links;
@@ -201,8 +200,8 @@ static float node_distance(const vdb_hnsw *graph, uint32_t a, uint32_t b)
 }
 
 /* The diversity heuristic over candidates sorted nearest first; writes up to `limit` nodes. */
-static uint32_t select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count,
-                                 uint32_t limit, uint32_t *selected)
+static uint32_t select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count, uint32_t limit,
+                                 uint32_t *selected)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < count && kept < limit; i++) {

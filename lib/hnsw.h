@@ -56,8 +56,7 @@ typedef struct vdb_hnsw {
 } vdb_hnsw;
 
 /* An empty graph that will own its links. */
-int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction,
-                  uint64_t seed);
+int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction, uint64_t seed);
 
 /* A read-only graph whose links live in a mapped file (set the link fields after this). */
 int vdb_hnsw_init_mapped(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m);

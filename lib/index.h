@@ -14,9 +14,9 @@
 #include "vectors_file.h"
 
 typedef enum {
-    VDB_INDEX_OWNED,       /* vdb_create: vectors copied in by vdb_add */
-    VDB_INDEX_OVER_FILE,   /* vdb_map_vectors: rows of the user's file, linked by vdb_build */
-    VDB_INDEX_OPENED       /* vdb_open: everything in place in a mapped index file; read-only */
+    VDB_INDEX_OWNED,     /* vdb_create: vectors copied in by vdb_add */
+    VDB_INDEX_OVER_FILE, /* vdb_map_vectors: rows of the user's file, linked by vdb_build */
+    VDB_INDEX_OPENED     /* vdb_open: everything in place in a mapped index file; read-only */
 } vdb_index_kind;
 
 struct vdb_index {
@@ -25,8 +25,8 @@ struct vdb_index {
     vdb_mapping file;     /* the user's vector file or the index file */
     vdb_vector_view view; /* VDB_INDEX_OVER_FILE: the file's rows */
     vdb_store store;
-    vdb_labels labels;    /* not used by VDB_INDEX_OPENED */
-    const uint64_t *ids;  /* ids[node]: labels.ids, or the index file's ids section */
+    vdb_labels labels;   /* not used by VDB_INDEX_OPENED */
+    const uint64_t *ids; /* ids[node]: labels.ids, or the index file's ids section */
     vdb_hnsw graph;
 };
 

@@ -161,7 +161,8 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
     const vdb_vector_view *view = &index->view;
     if (first > view->count || count > view->count - first)
         return vdb_fail(VDB_ERANGE, "rows %llu..%llu are past the end of the vector file (%llu rows)",
-                        (unsigned long long)first, (unsigned long long)(first + count), (unsigned long long)view->count);
+                        (unsigned long long)first, (unsigned long long)(first + count),
+                        (unsigned long long)view->count);
     for (uint64_t row = first; row < first + count; row++) {
         if (vdb_labels_contains(&index->labels, row))
             return vdb_fail(VDB_EEXIST, "row %llu is already in the index", (unsigned long long)row);
@@ -268,8 +269,7 @@ static int check_search(const vdb_index *index, const float *queries, uint64_t n
 static int search_one(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids,
                       float *distances, uint32_t *found)
 {
-    int count = vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search, index->ids, ids,
-                                distances);
+    int count = vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search, index->ids, ids, distances);
     if (count < 0)
         return -1;
     for (uint32_t i = (uint32_t)count; i < k; i++) {
@@ -282,8 +282,8 @@ static int search_one(const vdb_index *index, const float *query, uint32_t k, ui
     return 0;
 }
 
-int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids,
-               float *distances, uint32_t *found)
+int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances,
+               uint32_t *found)
 {
     int code = check_search(index, query, 1, k, ids);
     if (code != VDB_OK)
@@ -314,8 +314,8 @@ static void search_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
             atomic_store(&job->out_of_memory, 1);
 }
 
-int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef,
-                     uint64_t *ids, float *distances, uint32_t *found)
+int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, uint64_t *ids,
+                     float *distances, uint32_t *found)
 {
     if (nq == 0 && index && k > 0)
         return VDB_OK;
@@ -439,7 +439,4 @@ void vdb_vectors_close(vdb_vectors *vectors)
 
 uint32_t vdb_version_number(void) { return VDB_VERSION_NUMBER; }
 
-const char *vdb_version_string(void)
-{
-    return VERSION_TEXT(VDB_VERSION_MAJOR, VDB_VERSION_MINOR, VDB_VERSION_PATCH);
-}
+const char *vdb_version_string(void) { return VERSION_TEXT(VDB_VERSION_MAJOR, VDB_VERSION_MINOR, VDB_VERSION_PATCH); }

@@ -160,8 +160,8 @@ static int parse_npy(vdb_vector_view *out, const vdb_mapping *file, const char *
     if (rows > data_bytes / (cols * sizeof(float)) || rows * cols * sizeof(float) != data_bytes)
         return vdb_fail(VDB_EFORMAT, ".npy file '%s' declares %llu x %llu floats but holds %zu data bytes", path,
                         (unsigned long long)rows, (unsigned long long)cols, data_bytes);
-    *out = (vdb_vector_view){(const float *)(bytes + data_start), rows, (uint32_t)cols, (uint32_t)cols,
-                             VDB_VECTORS_NPY};
+    *out =
+        (vdb_vector_view){(const float *)(bytes + data_start), rows, (uint32_t)cols, (uint32_t)cols, VDB_VECTORS_NPY};
     return VDB_OK;
 }
 

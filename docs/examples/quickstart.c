@@ -37,8 +37,7 @@ int main(int argc, char **argv)
     uint64_t ids[K];
     float distances[K];
     uint32_t found = 0;
-    if (check(vdb_search(index, query, K, 0, ids, distances, &found), "search") ||
-        check(vdb_save(index, path), "save"))
+    if (check(vdb_search(index, query, K, 0, ids, distances, &found), "search") || check(vdb_save(index, path), "save"))
         return 1;
     vdb_close(index);
 
