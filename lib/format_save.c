@@ -77,7 +77,8 @@ static void write_sections(writer *w, const vdb_index *index, vdb_header *header
     header->sections[VDB_SECTION_IDS].crc = w->crc;
 }
 
-static void describe(const vdb_index *index, vdb_header *header)
+/* Fill the header for index and lay out its sections; returns the file's length. */
+static uint64_t describe(const vdb_index *index, vdb_header *header)
 {
     const vdb_hnsw *graph = &index->graph;
     memset(header, 0, sizeof *header);
@@ -92,7 +93,7 @@ static void describe(const vdb_index *index, vdb_header *header)
     header->entry = graph->count ? graph->entry : UINT64_MAX;
     header->seed = index->config.seed;
     header->upper_blocks = graph->count ? graph->upper_start[graph->count] : 0;
-    vdb_header_layout(header);
+    return vdb_header_layout(header);
 }
 
 /*
@@ -116,7 +117,7 @@ static void sync_folder(const char *path)
 int vdb_format_save(const vdb_index *index, const char *path)
 {
     vdb_header header;
-    describe(index, &header);
+    uint64_t file_length = describe(index, &header);
 
     size_t path_length = strlen(path);
     char *temporary = malloc(path_length + sizeof ".tmp-XXXXXX");
@@ -145,7 +146,7 @@ int vdb_format_save(const vdb_index *index, const char *path)
     unsigned char header_bytes[VDB_HEADER_SIZE] = {0};
     write_bytes(&w, header_bytes, sizeof header_bytes); /* the real header goes in last, checksums known */
     write_sections(&w, index, &header);
-    pad_to(&w, header.sections[VDB_SECTION_COUNT - 1].offset + header.sections[VDB_SECTION_COUNT - 1].length);
+    pad_to(&w, file_length); /* the file ends on a 4 KiB boundary, as docs/format.md says */
     if (!w.failed) {
         vdb_header_encode(&header, header_bytes);
         if (fseek(w.file, 0, SEEK_SET) != 0)

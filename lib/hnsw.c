@@ -257,10 +257,19 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
     pthread_mutex_unlock(lock);
 }
 
+/*
+ * Link `node` in two phases. First its own link blocks are filled on every
+ * level, top down, while no other node links to it, so no other thread can
+ * reach it half-built. Only then are the back-links added, which is what
+ * makes it reachable. (Adding back-links level by level would let another
+ * thread arrive through an upper level and find empty lower-level blocks, and
+ * link its own node to nothing else.)
+ */
 static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
 {
     const float *vector = vdb_hnsw_vector(graph, node);
     uint32_t level = vdb_hnsw_level(graph, node);
+    pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
 
     pthread_mutex_lock(&graph->entry_lock);
     uint32_t entry = graph->entry, top = graph->max_level;
@@ -270,25 +279,30 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
     for (uint32_t l = top; l > level; l--)
         current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
 
-    uint32_t selected[2 * 256];
-    for (uint32_t l = level < top ? level : top;; l--) {
+    uint32_t lowest_top = level < top ? level : top, selected[2 * 256];
+    for (uint32_t l = lowest_top;; l--) {
         vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, scratch, 1);
         uint32_t found = scratch->results.size;
         const vdb_candidate *sorted = vdb_heap_sort(&scratch->results);
         current = sorted[0];
         uint32_t kept = select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
-
-        pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
         pthread_mutex_lock(lock);
         uint32_t *block = link_block(graph, node, l);
         memcpy(block + 1, selected, sizeof *selected * kept);
         block[0] = kept;
         pthread_mutex_unlock(lock);
-
-        for (uint32_t i = 0; i < kept; i++)
-            add_back_link(graph, selected[i], node, l);
         if (l == 0)
             break;
+    }
+
+    for (uint32_t l = 0; l <= lowest_top; l++) {
+        /* A copy: once the first back-link is in, other threads may add to this node's blocks. */
+        pthread_mutex_lock(lock);
+        uint32_t *block = link_block(graph, node, l), kept = block[0];
+        memcpy(selected, block + 1, sizeof *selected * kept);
+        pthread_mutex_unlock(lock);
+        for (uint32_t i = 0; i < kept; i++)
+            add_back_link(graph, selected[i], node, l);
     }
 
     if (level > top) {

@@ -109,9 +109,10 @@ int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config 
     }
     const vdb_vector_view *view = &index->view;
     if (view->count > VDB_MAX_NODES) {
-        vdb_close(index);
-        return vdb_fail(VDB_ERANGE, "vector file '%s' has %llu rows, more than an index holds", vectors_path,
+        code = vdb_fail(VDB_ERANGE, "vector file '%s' has %llu rows, more than an index holds", vectors_path,
                         (unsigned long long)view->count);
+        vdb_close(index);
+        return code;
     }
     index->config.dim = view->dim;
     vdb_store_view(&index->store, view->first_row, view->count, view->dim, view->stride);
