@@ -1,0 +1,219 @@
+/*
+ * vdb_config_init, vdb_create's configuration checks, vdb_set_threads,
+ * vdb_get_config, and the NULL behaviour of the small accessors.
+ */
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <vdb.h>
+
+#include <string.h>
+
+static vdb_index *const SENTINEL = (vdb_index *)(uintptr_t)0x5eed;
+
+static vdb_config config_with_dim(uint32_t dim)
+{
+    vdb_config cfg;
+    vdb_config_init(&cfg);
+    cfg.dim = dim;
+    return cfg;
+}
+
+/* vdb_create must refuse cfg with VDB_EINVAL and leave *out alone. */
+static void expect_create_einval(const vdb_config *cfg, const char *what)
+{
+    vdb_index *index = SENTINEL;
+    cr_expect_eq(vdb_create(&index, cfg), VDB_EINVAL, "%s: expected VDB_EINVAL", what);
+    cr_expect_eq(index, SENTINEL, "%s: *out was written on failure", what);
+    cr_expect_neq(strcmp(vdb_last_error(), "no error"), 0, "%s: no error message", what);
+}
+
+Test(config, init_sets_documented_defaults)
+{
+    vdb_config cfg;
+    memset(&cfg, 0xAB, sizeof cfg);
+    vdb_config_init(&cfg);
+    cr_expect_eq(cfg.version, VDB_CONFIG_VERSION);
+    cr_expect_eq(cfg.version, 1u);
+    cr_expect_eq(cfg.dim, 0u);
+    cr_expect_eq(cfg.metric, VDB_METRIC_L2);
+    cr_expect_eq(cfg.m, 16u);
+    cr_expect_eq(cfg.ef_construction, 200u);
+    cr_expect_eq(cfg.ef_search, 64u);
+    cr_expect_eq(cfg.threads, 0u);
+    cr_expect_eq(cfg.reserved, 0u);
+    cr_expect_eq(cfg.seed, 42u);
+}
+
+Test(config, init_ignores_null) { vdb_config_init(NULL); }
+
+Test(config, create_with_defaults_and_dim_gives_empty_index)
+{
+    vdb_config cfg = config_with_dim(8);
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
+    cr_assert_not_null(index);
+    cr_expect_eq(vdb_count(index), 0u);
+    cr_expect_eq(vdb_dim(index), 8u);
+    cr_expect_eq(vdb_metric(index), VDB_METRIC_L2);
+    vdb_close(index);
+}
+
+Test(config, create_accepts_the_limits_of_each_range)
+{
+    vdb_config cfg = config_with_dim(1);
+    vdb_index *index = NULL;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_OK, "dim 1: %s", vdb_last_error());
+    vdb_close(index);
+    cfg = config_with_dim(65536);
+    index = NULL;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_OK, "dim 65536: %s", vdb_last_error());
+    vdb_close(index);
+    cfg = config_with_dim(4);
+    cfg.m = 2;
+    index = NULL;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_OK, "m 2: %s", vdb_last_error());
+    vdb_close(index);
+    cfg.m = 256;
+    index = NULL;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_OK, "m 256: %s", vdb_last_error());
+    vdb_close(index);
+    cfg = config_with_dim(4);
+    cfg.ef_construction = 1;
+    cfg.ef_search = 1;
+    cfg.metric = VDB_METRIC_COSINE;
+    index = NULL;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_OK, "ef 1, cosine: %s", vdb_last_error());
+    cr_expect_eq(vdb_metric(index), VDB_METRIC_COSINE);
+    vdb_close(index);
+}
+
+Test(config, create_refuses_null_out_and_null_config)
+{
+    vdb_config cfg = config_with_dim(8);
+    cr_expect_eq(vdb_create(NULL, &cfg), VDB_EINVAL);
+    expect_create_einval(NULL, "NULL cfg");
+}
+
+Test(config, create_refuses_dim_zero_and_over_65536)
+{
+    vdb_config cfg = config_with_dim(0);
+    expect_create_einval(&cfg, "dim 0");
+    cfg.dim = 65537;
+    expect_create_einval(&cfg, "dim 65537");
+    cfg.dim = UINT32_MAX;
+    expect_create_einval(&cfg, "dim UINT32_MAX");
+}
+
+Test(config, create_refuses_unknown_metric)
+{
+    vdb_config cfg = config_with_dim(8);
+    cfg.metric = 3;
+    expect_create_einval(&cfg, "metric 3");
+    cfg.metric = -1;
+    expect_create_einval(&cfg, "metric -1");
+}
+
+Test(config, create_refuses_m_outside_2_to_256)
+{
+    vdb_config cfg = config_with_dim(8);
+    cfg.m = 1;
+    expect_create_einval(&cfg, "m 1");
+    cfg.m = 0;
+    expect_create_einval(&cfg, "m 0");
+    cfg.m = 257;
+    expect_create_einval(&cfg, "m 257");
+}
+
+Test(config, create_refuses_zero_beam_widths)
+{
+    vdb_config cfg = config_with_dim(8);
+    cfg.ef_construction = 0;
+    expect_create_einval(&cfg, "ef_construction 0");
+    cfg = config_with_dim(8);
+    cfg.ef_search = 0;
+    expect_create_einval(&cfg, "ef_search 0");
+}
+
+Test(config, create_refuses_nonzero_reserved)
+{
+    vdb_config cfg = config_with_dim(8);
+    cfg.reserved = 1;
+    expect_create_einval(&cfg, "reserved 1");
+}
+
+Test(config, create_refuses_wrong_config_version)
+{
+    vdb_config cfg = config_with_dim(8);
+    cfg.version = 0;
+    expect_create_einval(&cfg, "version 0");
+    cfg.version = VDB_CONFIG_VERSION + 1;
+    expect_create_einval(&cfg, "version 2");
+}
+
+Test(config, create_refuses_more_than_1024_threads)
+{
+    vdb_config cfg = config_with_dim(8);
+    cfg.threads = 1025;
+    expect_create_einval(&cfg, "threads 1025");
+}
+
+Test(config, get_config_returns_what_create_was_given)
+{
+    vdb_config cfg = config_with_dim(12);
+    cfg.metric = VDB_METRIC_IP;
+    cfg.m = 7;
+    cfg.ef_construction = 33;
+    cfg.ef_search = 21;
+    cfg.threads = 3;
+    cfg.seed = 0x123456789ull;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
+    vdb_config got;
+    memset(&got, 0xCD, sizeof got);
+    cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
+    cr_expect_eq(got.version, VDB_CONFIG_VERSION);
+    cr_expect_eq(got.dim, 12u);
+    cr_expect_eq(got.metric, VDB_METRIC_IP);
+    cr_expect_eq(got.m, 7u);
+    cr_expect_eq(got.ef_construction, 33u);
+    cr_expect_eq(got.ef_search, 21u);
+    cr_expect_eq(got.threads, 3u);
+    cr_expect_eq(got.seed, 0x123456789ull);
+    vdb_close(index);
+}
+
+Test(config, get_config_refuses_null)
+{
+    vdb_config cfg = config_with_dim(4), got;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK);
+    cr_expect_eq(vdb_get_config(NULL, &got), VDB_EINVAL);
+    cr_expect_eq(vdb_get_config(index, NULL), VDB_EINVAL);
+    vdb_close(index);
+}
+
+Test(config, set_threads_accepts_0_to_1024_and_refuses_1025)
+{
+    vdb_config cfg = config_with_dim(4), got;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK);
+    cr_expect_eq(vdb_set_threads(index, 0), VDB_OK);
+    cr_expect_eq(vdb_set_threads(index, 1), VDB_OK);
+    cr_expect_eq(vdb_set_threads(index, 1024), VDB_OK);
+    cr_expect_eq(vdb_set_threads(index, 5), VDB_OK);
+    cr_expect_eq(vdb_set_threads(index, 1025), VDB_EINVAL);
+    cr_expect_eq(vdb_set_threads(NULL, 1), VDB_EINVAL);
+    cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
+    cr_expect_eq(got.threads, 5u, "a refused vdb_set_threads changed threads to %u", got.threads);
+    vdb_close(index);
+}
+
+Test(config, accessors_on_null_give_0_0_and_minus_1)
+{
+    cr_expect_eq(vdb_count(NULL), 0u);
+    cr_expect_eq(vdb_dim(NULL), 0u);
+    cr_expect_eq(vdb_metric(NULL), -1);
+}
+
+Test(config, close_accepts_null) { vdb_close(NULL); }
