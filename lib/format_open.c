@@ -61,14 +61,43 @@ static int check_links(const vdb_mapping *file, const vdb_header *h, const char 
     return VDB_OK;
 }
 
+static int all_zero(const unsigned char *bytes, uint64_t length)
+{
+    for (uint64_t i = 0; i < length; i++)
+        if (bytes[i] != 0)
+            return 0;
+    return 1;
+}
+
+/* The padding after each section, up to the next one and to the file's 4 KiB end, must be zero. */
+static int check_padding(const vdb_mapping *file, const vdb_header *header, const char *path)
+{
+    const vdb_section *last = &header->sections[VDB_SECTION_COUNT - 1];
+    uint64_t end = (last->offset + last->length + VDB_SECTION_ALIGN - 1) / VDB_SECTION_ALIGN * VDB_SECTION_ALIGN;
+    if (file->length != end)
+        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %zu bytes where its sections end at %llu", path,
+                        file->length, (unsigned long long)end);
+    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+        uint64_t from = header->sections[i].offset + header->sections[i].length;
+        uint64_t to = i + 1 < VDB_SECTION_COUNT ? header->sections[i + 1].offset : end;
+        if (!all_zero(file->bytes + from, to - from))
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: non-zero padding after the %s section", path,
+                            section_names[i]);
+    }
+    return VDB_OK;
+}
+
 static int verify_mapping(const vdb_mapping *file, const vdb_header *header, const char *path)
 {
+    int code = check_padding(file, header, path);
+    if (code != VDB_OK)
+        return code;
     for (int i = 0; i < VDB_SECTION_COUNT; i++) {
         const vdb_section *s = &header->sections[i];
         if (vdb_crc32c(0, file->bytes + s->offset, s->length) != s->crc)
             return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %s section checksum mismatch", path, section_names[i]);
     }
-    int code = check_upper_start(file, header, path);
+    code = check_upper_start(file, header, path);
     return code != VDB_OK ? code : check_links(file, header, path);
 }
 

@@ -227,6 +227,29 @@ Test(corrupt, flipped_upper_link_byte_fails_verify_and_search_survives)
 }
 Test(corrupt, flipped_id_byte_fails_verify_and_search_survives) { flip_section(TU_SECTION_IDS, "ids"); }
 
+Test(corrupt, flipped_padding_byte_or_trailing_bytes_fail_verify_and_open_survives)
+{
+    fixture f = setup();
+    tu_section ids = tu_read_section(f.bytes, TU_SECTION_IDS);
+    cr_assert_lt(ids.offset + ids.length, (uint64_t)f.length, "no padding after the ids section to damage");
+    cr_assert_eq(f.length % 4096, 0u, "the file does not end on a 4 KiB boundary");
+    unsigned char *c = copy(&f);
+    c[f.length - 1] ^= 0x01; /* the last byte is padding: only verify's zero check covers it */
+    write_bad(&f, c, f.length);
+    cr_expect_eq(vdb_verify(f.bad), VDB_EFORMAT, "a flipped padding byte passed verify");
+    search_survives(&f, "padding byte flipped");
+
+    unsigned char *longer = calloc(1, f.length + 4096);
+    cr_assert_not_null(longer);
+    memcpy(longer, f.bytes, f.length);
+    write_bad(&f, longer, f.length + 4096);
+    cr_expect_eq(vdb_verify(f.bad), VDB_EFORMAT, "4 KiB of trailing zeros passed verify");
+    search_survives(&f, "trailing bytes");
+    free(longer);
+    free(c);
+    teardown(&f);
+}
+
 /* Recompute section `s`'s CRC and then the header's, so only the structural checks can find the damage. */
 static void reseal(unsigned char *c, int s)
 {
