@@ -1,7 +1,7 @@
 /*
  * Scalar reference kernels and the once-per-process choice of kernels.
- * The scalar kernels keep four partial sums so that, without -ffast-math,
- * the compiler may still overlap the additions.
+ * The scalar kernels keep four partial sums so that the compiler may overlap
+ * the additions without being allowed to reassociate floating point.
  */
 #include "distance.h"
 

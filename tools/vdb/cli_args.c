@@ -232,3 +232,20 @@ int cli_parse(const char *cmd, int argc, char **argv, cli_opt *opts, size_t nopt
     *npositional = npos;
     return CLI_PARSED;
 }
+
+int cli_parse_one_path(const char *cmd, int argc, char **argv, const char *help, const char *name, const char **path)
+{
+    size_t npos = 0;
+    int parsed = cli_parse(cmd, argc, argv, NULL, 0, path, 1, &npos);
+    if (parsed == CLI_HELP) {
+        cli_print_help(help);
+        return CLI_EXIT_OK;
+    }
+    if (parsed != CLI_PARSED)
+        return CLI_EXIT_USAGE;
+    if (npos != 1) {
+        cli_usage_error(cmd, "missing %s", name);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}

@@ -39,6 +39,12 @@ typedef struct cli_opt {
 int cli_parse(const char *cmd, int argc, char **argv, cli_opt *opts, size_t nopts, const char **positional,
               size_t max_positional, size_t *npositional);
 
+/*
+ * For commands that take one path and no options: parse, print help or a usage
+ * error. Returns -1 with *path set when the command should go on, else the exit code.
+ */
+int cli_parse_one_path(const char *cmd, int argc, char **argv, const char *help, const char *name, const char **path);
+
 /* A non-negative decimal integer that fits in `max`; 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *text, uint64_t max, uint64_t *out);
 

@@ -22,20 +22,10 @@ static const char HELP[] = "usage: vdb info INDEX\n"
 
 int cmd_info(int argc, char **argv)
 {
-    const char *pos[1];
-    size_t npos = 0;
-    int parsed = cli_parse("info", argc, argv, NULL, 0, pos, 1, &npos);
-    if (parsed == CLI_HELP) {
-        cli_print_help(HELP);
-        return CLI_EXIT_OK;
-    }
-    if (parsed != CLI_PARSED)
-        return CLI_EXIT_USAGE;
-    if (npos != 1) {
-        cli_usage_error("info", "missing INDEX");
-        return CLI_EXIT_USAGE;
-    }
-    const char *path = pos[0];
+    const char *path;
+    int exit_code = cli_parse_one_path("info", argc, argv, HELP, "INDEX", &path);
+    if (exit_code >= 0)
+        return exit_code;
     vdb_index *index;
     int rc = vdb_open(&index, path, VDB_OPEN_DEFAULT);
     if (rc != VDB_OK) {

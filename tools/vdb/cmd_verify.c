@@ -22,22 +22,13 @@ static const char HELP[] = "usage: vdb verify INDEX\n"
 
 int cmd_verify(int argc, char **argv)
 {
-    const char *pos[1];
-    size_t npos = 0;
-    int parsed = cli_parse("verify", argc, argv, NULL, 0, pos, 1, &npos);
-    if (parsed == CLI_HELP) {
-        cli_print_help(HELP);
-        return CLI_EXIT_OK;
-    }
-    if (parsed != CLI_PARSED)
-        return CLI_EXIT_USAGE;
-    if (npos != 1) {
-        cli_usage_error("verify", "missing INDEX");
-        return CLI_EXIT_USAGE;
-    }
-    int rc = vdb_verify(pos[0]);
+    const char *path;
+    int exit_code = cli_parse_one_path("verify", argc, argv, HELP, "INDEX", &path);
+    if (exit_code >= 0)
+        return exit_code;
+    int rc = vdb_verify(path);
     if (rc != VDB_OK) {
-        cli_file_error("verify", rc, "verifying", pos[0]);
+        cli_file_error("verify", rc, "verifying", path);
         return CLI_EXIT_FAIL;
     }
     puts("ok");
