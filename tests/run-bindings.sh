@@ -35,5 +35,8 @@ LUA_PATH="bindings/lua/?.lua;;" luajit bindings/lua/test.lua
 echo "=== SWIG (Tcl) ==="
 bash bindings/swig/test.sh
 
+echo "=== the documentation's examples ==="
+VDB_PYTHON="$root/build-venv/bin/python" bash docs/examples/run.sh "$build_dir"
+
 echo "=== the same answers from every language ==="
 PATH="$root/build-venv/bin:$PATH" VDB_CROSS_REQUIRE="python node lua swig" bash bindings/cross/run.sh

@@ -243,7 +243,7 @@ class Index {
    * BigUint64Array of one id per row, or omitted for the next row numbers.
    */
   add(vectors, ids) {
-    const ptr = this.#live();
+    const ptr = this.#writable('add');
     const data = floats(vectors, 'vectors');
     const dim = C.vdb_dim(ptr);
     if (data.length % dim !== 0) {
@@ -261,7 +261,7 @@ class Index {
    * graph; first defaults to 0, count to the rest of the file.
    */
   build(first = 0, count) {
-    const ptr = this.#live();
+    const ptr = this.#writable('build');
     first = u64(first, 'first');
     if (count === undefined) {
       const rows = this.#state.rows;
@@ -269,6 +269,16 @@ class Index {
     }
     check(C.vdb_build(ptr, first, u64(count, 'count')));
     return this;
+  }
+
+  // The C API lets a change run only with no search in flight; an async search
+  // runs on a worker thread, so refuse the change rather than race it.
+  #writable(call) {
+    const ptr = this.#live();
+    if (this.#state.pending > 0) {
+      throw invalid(`${call}: ${this.#state.pending} searchAsync call(s) still running; await them first`);
+    }
+    return ptr;
   }
 
   #prepare(query, k, opts) {
@@ -386,7 +396,7 @@ class Index {
 
   /** Worker threads for build, add and batch search; 0 = all cores. */
   setThreads(threads) {
-    check(C.vdb_set_threads(this.#live(), u32(threads, 'threads')));
+    check(C.vdb_set_threads(this.#writable('setThreads'), u32(threads, 'threads')));
     return this;
   }
 

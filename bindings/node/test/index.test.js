@@ -170,6 +170,18 @@ test('close while searchAsync runs: the search finishes, then the index is freed
   throwsCode(() => tmp.search(randomVectors(1, 64, 7), 1), 'VDB_EINVAL', /closed/);
 });
 
+test('add, build and setThreads refuse to race a running searchAsync', async () => {
+  const tmp = Index.create({ dim: 64, threads: 1, efConstruction: 64 });
+  tmp.add(randomVectors(5000, 64, 5));
+  const pending = tmp.searchAsync(randomVectors(500, 64, 6), 10, { ef: 200 });
+  throwsCode(() => tmp.add(randomVectors(10, 64, 8)), 'VDB_EINVAL', /searchAsync/);
+  throwsCode(() => tmp.setThreads(2), 'VDB_EINVAL', /searchAsync/);
+  await pending;
+  tmp.add(randomVectors(10, 64, 8));
+  assert.equal(tmp.count, 5010);
+  tmp.close();
+});
+
 test('save / open round trip answers exactly as before', () => {
   const file = scratch.file('round.vdbi');
   index.save(file);
