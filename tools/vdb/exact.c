@@ -85,35 +85,40 @@ typedef struct topk {
 
 static int worse(double da, uint64_t ia, double db, uint64_t ib) { return da > db || (da == db && ia > ib); }
 
+/* Put (d, id) at slot i of a heap of n entries, moving worse children up past it. */
+static void sift_down(topk *h, uint32_t n, uint32_t i, double d, uint64_t id)
+{
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && worse(h->dist[child + 1], h->id[child + 1], h->dist[child], h->id[child]))
+            child++;
+        if (!worse(h->dist[child], h->id[child], d, id))
+            break;
+        h->dist[i] = h->dist[child];
+        h->id[i] = h->id[child];
+        i = child;
+    }
+    h->dist[i] = d;
+    h->id[i] = id;
+}
+
 static void topk_push(topk *h, uint32_t k, double d, uint64_t id)
 {
-    uint32_t i;
-    if (h->size < k) {
-        i = h->size++;
-        while (i > 0) {
-            uint32_t parent = (i - 1) / 2;
-            if (!worse(d, id, h->dist[parent], h->id[parent]))
-                break;
-            h->dist[i] = h->dist[parent];
-            h->id[i] = h->id[parent];
-            i = parent;
-        }
-    } else {
-        if (!worse(h->dist[0], h->id[0], d, id))
-            return;
-        i = 0;
-        for (;;) {
-            uint32_t child = 2 * i + 1;
-            if (child >= k)
-                break;
-            if (child + 1 < k && worse(h->dist[child + 1], h->id[child + 1], h->dist[child], h->id[child]))
-                child++;
-            if (!worse(h->dist[child], h->id[child], d, id))
-                break;
-            h->dist[i] = h->dist[child];
-            h->id[i] = h->id[child];
-            i = child;
-        }
+    if (h->size == k) {
+        if (worse(h->dist[0], h->id[0], d, id))
+            sift_down(h, k, 0, d, id); /* replace the worst */
+        return;
+    }
+    uint32_t i = h->size++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!worse(d, id, h->dist[parent], h->id[parent]))
+            break;
+        h->dist[i] = h->dist[parent];
+        h->id[i] = h->id[parent];
+        i = parent;
     }
     h->dist[i] = d;
     h->id[i] = id;
@@ -132,26 +137,8 @@ static void topk_drain(topk *h, uint32_t k, uint64_t *ids, double *distances)
         ids[last] = h->id[0];
         if (distances)
             distances[last] = h->dist[0];
-        double d = h->dist[last];
-        uint64_t id = h->id[last];
-        /* Sift the former last element down from the root of the shrunk heap. */
-        uint32_t i = 0, n = h->size;
-        for (;;) {
-            uint32_t child = 2 * i + 1;
-            if (child >= n)
-                break;
-            if (child + 1 < n && worse(h->dist[child + 1], h->id[child + 1], h->dist[child], h->id[child]))
-                child++;
-            if (!worse(h->dist[child], h->id[child], d, id))
-                break;
-            h->dist[i] = h->dist[child];
-            h->id[i] = h->id[child];
-            i = child;
-        }
-        if (n > 0) {
-            h->dist[i] = d;
-            h->id[i] = id;
-        }
+        if (last > 0)
+            sift_down(h, last, 0, h->dist[last], h->id[last]);
     }
 }
 
