@@ -171,11 +171,11 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
             return vdb_fail(VDB_EFORMAT, ".fvecs row %llu does not have dimension %u", (unsigned long long)row,
                             view->dim);
     }
+    if (count == 0)
+        return VDB_OK;
     uint64_t bad = first_non_finite(vdb_vector_view_row(view, first), count, view->dim, view->stride);
     if (bad < count)
         return vdb_fail(VDB_EINVAL, "row %llu holds NaN or Inf", (unsigned long long)(first + bad));
-    if (count == 0)
-        return VDB_OK;
 
     if (!vdb_labels_reserve(&index->labels, count))
         return vdb_fail(VDB_ENOMEM, "out of memory building %llu rows", (unsigned long long)count);
