@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Turn a results JSON from bench/run.py into a markdown table and PNG plots.
+
+    python bench/report.py bench/results/seed-20000-....json [...]
+
+For each JSON file writes beside it: STEM.md (tables) and STEM-qps.png
+(recall@10 vs QPS, single-thread and batch, one line per system; log QPS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+MiB = 1024 * 1024
+
+
+def _fmt(value, spec="{:.0f}", none="-"):
+    return none if value is None else spec.format(value)
+
+
+def _mib(value):
+    return _fmt(None if value is None else value / MiB, "{:.1f}")
+
+
+def qps_at_recall(sweep: list, key: str, target: float):
+    """QPS at recall = target, interpolated linearly in log(QPS) between the two
+    sweep points around it (sorted by recall); None when the sweep never reaches it."""
+    import math
+
+    points = sorted((row["recall"], row[key]) for row in sweep if row.get(key))
+    for (r0, q0), (r1, q1) in zip(points, points[1:]):
+        if r0 <= target <= r1:
+            if r1 == r0:
+                return max(q0, q1)
+            w = (target - r0) / (r1 - r0)
+            return math.exp(math.log(q0) + w * (math.log(q1) - math.log(q0)))
+    if points and points[0][0] >= target:  # even the smallest ef reaches it
+        return max(q for r, q in points if r >= target)
+    return None
+
+
+def markdown(result: dict) -> str:
+    p, d, m = result["params"], result["dataset"], result["machine"]
+    lines = [
+        f"### {d['name']}: {d['rows']} x {d['dim']}, {d['nq']} queries",
+        "",
+        f"{d['description']}. M={p['M']}, ef_construction={p['ef_construction']}, k={p['k']}; "
+        f"median of {p['runs']} interleaved runs. Single-thread QPS: {p['single_thread_queries']}; "
+        f"batch QPS: one call with all queries on {p['batch_threads']} threads.",
+        "",
+        f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {_mib(m.get('memory_bytes'))} MiB; "
+        f"{m.get('platform')}; Python {m.get('python')}, numpy {m.get('numpy', '?')}. "
+        f"Run {result['utc']} by `{result['command']}`.",
+        "",
+        "Memory in the child process of each measurement (VmHWM and `Anonymous:` of /proc/self/smaps_rollup): "
+        "the build's figures include the data set the child holds as a numpy array "
+        "and Python with the library imported; the search child loads the saved index and holds only the queries. "
+        "Load: open or read the saved file; first query: the first search after it.",
+        "",
+        "| system | version | status | build threads | build s | vectors/s | build peak RSS MiB | build anon RSS MiB "
+        "| index file MiB | load ms | first query ms | search peak RSS MiB | search anon RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in result["systems"]:
+        builds = s.get("build") or [{}]
+        for b in builds:
+            lines.append(
+                f"| {s['system']} | {s.get('version', '-')} | {s['status']} | {_fmt(b.get('threads'))} "
+                f"| {_fmt(b.get('seconds'), '{:.2f}')} | {_fmt(b.get('vectors_per_second'))} "
+                f"| {_mib(b.get('peak_rss_bytes'))} | {_mib(b.get('anon_rss_bytes'))} | {_mib(b.get('file_bytes'))} "
+                f"| {_fmt(None if s.get('load_seconds') is None else s['load_seconds'] * 1e3, '{:.2f}')} "
+                f"| {_fmt(None if s.get('first_query_seconds') is None else s['first_query_seconds'] * 1e3, '{:.3f}')} "
+                f"| {_mib(s.get('search_peak_rss_bytes'))} | {_mib(s.get('search_anon_rss_bytes'))} |")
+    lines += [
+        "",
+        f"| system | ef | recall@{p['k']} | QPS 1 thread | QPS batch | p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in result["systems"]:
+        if not s.get("sweep"):
+            err = "; ".join(f"{e.get('mode', '')} {e.get('status')}: {e.get('error')}" for e in s.get("errors", []))
+            lines.append(f"| {s['system']} | - | {s['status']} | {err.replace('|', '/')[:200] or '-'} | | | |")
+            continue
+        for row in s["sweep"]:
+            lines.append(
+                f"| {s['system']} | {row['ef']} | {row['recall']:.4f} | {_fmt(row['qps_single'])} "
+                f"| {_fmt(row['qps_batch'])} | {_fmt(row['p50_ms'], '{:.3f}')} | {_fmt(row['p99_ms'], '{:.3f}')} |")
+    target = result["params"].get("target_recall", 0.95)
+    lines += [
+        "",
+        f"QPS at recall@{p['k']} = {target} (log-linear interpolation between the two ef values around it; "
+        "'-': not reached in the sweep; '>=': reached at the smallest ef, a lower bound):",
+        "",
+        "| system | QPS 1 thread | QPS batch |",
+        "|---|---|---|",
+    ]
+    for s in result["systems"]:
+        sweep = s.get("sweep") or []
+        # ">=": the smallest ef already passes the target, so the figure is a lower bound
+        at_least = ">= " if sweep and min(row["recall"] for row in sweep) > target else ""
+        lines.append(f"| {s['system']} | {at_least}{_fmt(qps_at_recall(sweep, 'qps_single', target))} "
+                     f"| {at_least}{_fmt(qps_at_recall(sweep, 'qps_batch', target))} |")
+    failed = [s for s in result["systems"] if s["status"] != "ok"]
+    if failed:
+        lines += ["", "Failures (reported, not dropped):", ""]
+        for s in failed:
+            for e in s.get("errors", []):
+                lines.append(f"- {s['system']} {e.get('mode', '')}: {e.get('status')}: {e.get('error')}")
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict, path: str) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        print(f"no plot: matplotlib is not importable ({err})", file=sys.stderr)
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    k = result["params"]["k"]
+    for ax, key, title in ((axes[0], "qps_single", "1 thread, one query per call"),
+                           (axes[1], "qps_batch", f"batch on {result['params']['batch_threads']} threads")):
+        for s in result["systems"]:
+            sweep = [row for row in s.get("sweep") or [] if row.get(key)]
+            if not sweep:
+                continue
+            ax.plot([row["recall"] for row in sweep], [row[key] for row in sweep], marker="o",
+                    label=f"{s['system']} {s.get('version', '')}")
+        ax.set_xlabel(f"recall@{k}")
+        ax.set_ylabel("queries per second")
+        ax.set_yscale("log")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    d, p = result["dataset"], result["params"]
+    fig.suptitle(f"{d['name']}: {d['rows']} x {d['dim']}, M={p['M']}, ef_construction={p['ef_construction']} "
+                 f"(up and right is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_report(result: dict, out_dir: str, stem: str) -> list:
+    written = []
+    md_path = os.path.join(out_dir, stem + ".md")
+    with open(md_path, "w") as f:
+        f.write(markdown(result))
+    written.append(md_path)
+    png_path = os.path.join(out_dir, stem + "-qps.png")
+    if plot(result, png_path):
+        written.append(png_path)
+    return written
+
+
+def main(argv) -> int:
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for path in argv:
+        with open(path) as f:
+            result = json.load(f)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for p in write_report(result, os.path.dirname(os.path.abspath(path)), stem):
+            print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
