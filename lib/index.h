@@ -25,7 +25,9 @@ struct vdb_index {
     vdb_mapping file;     /* the user's vector file or the index file */
     vdb_vector_view view; /* VDB_INDEX_OVER_FILE: the file's rows */
     vdb_store store;
-    vdb_labels labels;   /* not used by VDB_INDEX_OPENED */
+    vdb_labels labels; /* not used by VDB_INDEX_OPENED */
+    int rows_in_order; /* VDB_INDEX_OVER_FILE: node i is row first_row + i, so no lookup per node */
+    uint64_t first_row;
     const uint64_t *ids; /* ids[node]: labels.ids, or the index file's ids section */
     vdb_hnsw graph;
 };
