@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test libvdb has: the C unit tests in a normal build, the install
-# check (pkg-config and find_package users), the binding suites for Python,
+# check (pkg-config and find_package users), memcheck of the quickstart and
+# the CLI, the binding suites for Python,
 # Node, LuaJIT and SWIG, then the C unit tests again under ASan+UBSan and
 # under TSan. This is the README's test command and what CI runs.
 set -euo pipefail
@@ -19,6 +20,7 @@ run_suite() {
 
 run_suite release
 bash tests/install/check_install.sh build-release
+bash tests/valgrind.sh build-release
 bash tests/run-bindings.sh build-release
 run_suite asan -DVDB_SANITIZE="address;undefined"
 run_suite tsan -DVDB_SANITIZE=thread
