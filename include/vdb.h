@@ -242,6 +242,11 @@ VDB_API void vdb_close(vdb_index *index);
 
 /** Vectors linked into the graph (0 for NULL). Reader. */
 VDB_API uint64_t vdb_count(const vdb_index *index);
+/**
+ * Rows vdb_build can link: the row count of the vector file an index from
+ * vdb_map_vectors maps; for other indexes the same as vdb_count(). 0 for NULL. Reader.
+ */
+VDB_API uint64_t vdb_rows(const vdb_index *index);
 /** The vector dimension (0 for NULL). Reader. */
 VDB_API uint32_t vdb_dim(const vdb_index *index);
 /** The metric, an enum vdb_metric value (-1 for NULL). Reader. */

@@ -413,6 +413,12 @@ void vdb_close(vdb_index *index)
 }
 
 uint64_t vdb_count(const vdb_index *index) { return index ? index->graph.count : 0; }
+uint64_t vdb_rows(const vdb_index *index)
+{
+    if (!index)
+        return 0;
+    return index->kind == VDB_INDEX_OVER_FILE ? index->view.count : index->graph.count;
+}
 uint32_t vdb_dim(const vdb_index *index) { return index ? index->config.dim : 0; }
 int32_t vdb_metric(const vdb_index *index) { return index ? index->config.metric : -1; }
 

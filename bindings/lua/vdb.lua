@@ -353,16 +353,7 @@ function M.map_vectors(path, opts)
     local out = index_out()
     local index, message, code = wrap(C.vdb_map_vectors(out, path, cfg), out)
     if not index then return nil, message, code end
-    -- The index does not report its file's row count; read it from the file.
-    local vectors = ffi.new("vdb_vectors *[1]")
-    local rc = C.vdb_vectors_open(vectors, path, C.vdb_dim(index.handle))
-    if rc ~= 0 then
-        local _, detail, name = failure(rc)
-        index:close()
-        return nil, detail, name
-    end
-    rows_of[tostring(ffi.cast("uintptr_t", index.handle))] = tonumber(C.vdb_vectors_count(vectors[0]))
-    C.vdb_vectors_close(vectors[0])
+    rows_of[tostring(ffi.cast("uintptr_t", index.handle))] = tonumber(C.vdb_rows(index.handle))
     return index
 end
 

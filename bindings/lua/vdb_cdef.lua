@@ -57,6 +57,7 @@ int vdb_set_threads(vdb_index *index, uint32_t threads);
 int vdb_get_config(const vdb_index *index, vdb_config *out);
 void vdb_close(vdb_index *index);
 uint64_t vdb_count(const vdb_index *index);
+uint64_t vdb_rows(const vdb_index *index);
 uint32_t vdb_dim(const vdb_index *index);
 int32_t vdb_metric(const vdb_index *index);
 int vdb_vectors_open(vdb_vectors **out, const char *path, uint32_t dim);

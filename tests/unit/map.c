@@ -388,3 +388,24 @@ Test(map, file_with_more_than_2_pow_32_minus_2_rows_is_erange)
     free(path);
     tu_remove_dir(dir);
 }
+
+Test(map, rows_reports_the_files_rows_before_and_after_a_partial_build)
+{
+    fixture f = make_file("v.f32", tu_write_raw);
+    vdb_index *index = NULL;
+    cr_assert_eq(map(&index, f.path, DIM), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_rows(index), (uint64_t)ROWS);
+    cr_expect_eq(vdb_count(index), 0u);
+    cr_assert_eq(vdb_build(index, 0, ROWS / 2), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_rows(index), (uint64_t)ROWS);
+    cr_expect_eq(vdb_count(index), (uint64_t)(ROWS / 2));
+    vdb_close(index);
+
+    vdb_config cfg = config_with_dim(DIM);
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
+    cr_assert_eq(vdb_add(index, f.rows, 10, NULL), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_rows(index), 10u, "an index that owns its vectors has as many rows as nodes");
+    vdb_close(index);
+    cr_expect_eq(vdb_rows(NULL), 0u);
+    drop(&f);
+}

@@ -14,49 +14,29 @@
 
 enum { CHUNK_MIN = 4096 };
 
-/* Row count and dimension of the file, with the library's own error text for bad files. */
-static int probe_file(const char *cmd, const char *path, uint32_t dim, uint64_t *rows, uint32_t *file_dim)
-{
-    vdb_vectors *vectors;
-    int rc = vdb_vectors_open(&vectors, path, dim);
-    if (rc != VDB_OK) {
-        cli_file_error(cmd, rc, "cannot read vectors", path);
-        return -1;
-    }
-    *rows = vdb_vectors_count(vectors);
-    *file_dim = vdb_vectors_dim(vectors);
-    vdb_vectors_close(vectors);
-    return 0;
-}
-
 int build_index(const char *cmd, const build_request *req, build_result *out)
 {
-    uint64_t rows;
-    uint32_t dim;
-    if (probe_file(cmd, req->vectors_path, req->config.dim, &rows, &dim) != 0)
+    vdb_index *index;
+    int rc = vdb_map_vectors(&index, req->vectors_path, &req->config);
+    if (rc != VDB_OK) {
+        cli_file_error(cmd, rc, "cannot map", req->vectors_path);
         return -1;
+    }
+    uint64_t rows = vdb_rows(index);
     if (req->first >= rows) {
         cli_error(cmd, "--first %llu is past the end of '%s' (%llu rows)", (unsigned long long)req->first,
                   req->vectors_path, (unsigned long long)rows);
+        vdb_close(index);
         return -1;
     }
     uint64_t count = req->count == BUILD_ALL_ROWS ? rows - req->first : req->count;
-    if (count == 0) {
-        cli_error(cmd, "--count 0: no rows to build");
-        return -1;
-    }
-    if (count > rows - req->first) {
-        cli_error(cmd, "rows %llu..%llu are past the end of '%s' (%llu rows)", (unsigned long long)req->first,
-                  (unsigned long long)(req->first + count - 1), req->vectors_path, (unsigned long long)rows);
-        return -1;
-    }
-
-    vdb_config cfg = req->config;
-    cfg.dim = dim;
-    vdb_index *index;
-    int rc = vdb_map_vectors(&index, req->vectors_path, &cfg);
-    if (rc != VDB_OK) {
-        cli_file_error(cmd, rc, "cannot map", req->vectors_path);
+    if (count == 0 || count > rows - req->first) {
+        if (count == 0)
+            cli_error(cmd, "--count 0: no rows to build");
+        else
+            cli_error(cmd, "rows %llu..%llu are past the end of '%s' (%llu rows)", (unsigned long long)req->first,
+                      (unsigned long long)(req->first + count - 1), req->vectors_path, (unsigned long long)rows);
+        vdb_close(index);
         return -1;
     }
 
@@ -83,7 +63,7 @@ int build_index(const char *cmd, const build_request *req, build_result *out)
     out->index = index;
     out->first = req->first;
     out->count = count;
-    out->dim = dim;
+    out->dim = vdb_dim(index);
     out->seconds = seconds;
     return 0;
 }

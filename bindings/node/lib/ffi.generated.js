@@ -57,6 +57,7 @@ const PROTOTYPES = Object.freeze({
   vdb_get_config: 'int vdb_get_config(const vdb_index *index, _Out_ vdb_config *out)',
   vdb_close: 'void vdb_close(vdb_index *index)',
   vdb_count: 'uint64_t vdb_count(const vdb_index *index)',
+  vdb_rows: 'uint64_t vdb_rows(const vdb_index *index)',
   vdb_dim: 'uint32_t vdb_dim(const vdb_index *index)',
   vdb_metric: 'int32_t vdb_metric(const vdb_index *index)',
   vdb_vectors_open: 'int vdb_vectors_open(_Out_ vdb_vectors **out, const char *path, uint32_t dim)',

@@ -182,16 +182,7 @@ class Index {
     const out = [null];
     check(C.vdb_map_vectors(out, path, cfg));
     const index = new Index(CONSTRUCT, out[0]);
-    // The index does not report its file's row count; read it from the file.
-    const vectors = [null];
-    const rc = C.vdb_vectors_open(vectors, path, C.vdb_dim(out[0]));
-    if (rc !== K.VDB_OK) {
-      const err = failed(rc);
-      index.close();
-      throw err;
-    }
-    index.#state.rows = Number(C.vdb_vectors_count(vectors[0]));
-    C.vdb_vectors_close(vectors[0]);
+    index.#state.rows = Number(C.vdb_rows(out[0]));
     return index;
   }
 

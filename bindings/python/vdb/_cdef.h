@@ -77,6 +77,8 @@ void vdb_close(vdb_index *index);
 
 uint64_t vdb_count(const vdb_index *index);
 
+uint64_t vdb_rows(const vdb_index *index);
+
 uint32_t vdb_dim(const vdb_index *index);
 
 int32_t vdb_metric(const vdb_index *index);

@@ -277,16 +277,7 @@ class Index:
         cfg = _new_config(0 if dim is None else dim, metric, m, ef_construction, ef_search, threads, seed)
         out = ffi.new("vdb_index **")
         _check(lib.vdb_map_vectors(out, raw_path, cfg))
-        index = cls._from_handle(out[0])
-        # The index does not report its file's row count; read it from the file.
-        vectors = ffi.new("vdb_vectors **")
-        code = lib.vdb_vectors_open(vectors, raw_path, index._dim)
-        if code != 0:
-            index.close()
-            _raise_last(code)
-        index._rows = int(lib.vdb_vectors_count(vectors[0]))
-        lib.vdb_vectors_close(vectors[0])
-        return index
+        return cls._from_handle(out[0], rows=int(lib.vdb_rows(out[0])))
 
     # --- access --------------------------------------------------------------
 
