@@ -1,11 +1,16 @@
 /*
  * The owning store grows by half again each time, so a long series of small
- * vdb_add calls costs amortised O(1) copies per row.
+ * vdb_add calls costs amortised O(1) copies per row. Its block starts on a
+ * cache line, as a mapped file's rows do: malloc's 16-byte alignment would
+ * make every 64-byte load of a 384-d row straddle two lines, which cost a
+ * third of the build time.
  */
 #include "store.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+enum { STORE_ALIGNMENT = 64 };
 
 void vdb_store_view(vdb_store *store, const float *rows, uint64_t count, uint32_t dim, uint64_t stride)
 {
@@ -24,9 +29,13 @@ int vdb_store_reserve(vdb_store *store, uint64_t more)
         capacity = needed;
     if (capacity > SIZE_MAX / sizeof(float) / store->dim)
         return 0;
-    float *rows = realloc(store->owned, sizeof(float) * store->dim * capacity);
-    if (!rows)
+    void *block = NULL;
+    if (posix_memalign(&block, STORE_ALIGNMENT, sizeof(float) * store->dim * capacity) != 0)
         return 0;
+    float *rows = block;
+    if (store->count > 0)
+        memcpy(rows, store->owned, sizeof(float) * store->dim * store->count);
+    free(store->owned);
     store->owned = rows;
     store->rows = rows;
     store->capacity = capacity;
