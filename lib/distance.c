@@ -44,10 +44,28 @@ float vdb_cosine_scalar(const float *a, const float *b, uint32_t dim)
     return vdb_cosine_from_parts(dot_scalar(a, b, dim), dot_scalar(a, a, dim), dot_scalar(b, b, dim));
 }
 
+/* The reference batch kernels: the single kernel four times, bit-identical by construction. */
+void vdb_l2x4_scalar(const float *query, const float *const rows[4], uint32_t dim, float out[4])
+{
+    for (int row = 0; row < 4; row++)
+        out[row] = vdb_l2_scalar(query, rows[row], dim);
+}
+
+void vdb_ipx4_scalar(const float *query, const float *const rows[4], uint32_t dim, float out[4])
+{
+    for (int row = 0; row < 4; row++)
+        out[row] = vdb_ip_scalar(query, rows[row], dim);
+}
+
 static const vdb_distance_fn scalar_kernels[3] = {vdb_l2_scalar, vdb_ip_scalar, vdb_cosine_scalar};
 #if defined(__x86_64__)
 static const vdb_distance_fn avx2_kernels[3] = {vdb_l2_avx2, vdb_ip_avx2, vdb_cosine_avx2};
 static const vdb_distance_fn avx512_kernels[3] = {vdb_l2_avx512, vdb_ip_avx512, vdb_cosine_avx512};
+#endif
+static const vdb_distance4_fn scalar_batch_kernels[3] = {vdb_l2x4_scalar, vdb_ipx4_scalar, NULL};
+#if defined(__x86_64__)
+static const vdb_distance4_fn avx2_batch_kernels[3] = {vdb_l2x4_avx2, vdb_ipx4_avx2, NULL};
+static const vdb_distance4_fn avx512_batch_kernels[3] = {vdb_l2x4_avx512, vdb_ipx4_avx512, NULL};
 #endif
 
 static vdb_kernel_level best_level;
@@ -85,3 +103,18 @@ vdb_distance_fn vdb_distance_at(int32_t metric, vdb_kernel_level level)
 }
 
 vdb_distance_fn vdb_distance_for(int32_t metric) { return vdb_distance_at(metric, vdb_distance_best_level()); }
+
+vdb_distance4_fn vdb_distance4_at(int32_t metric, vdb_kernel_level level)
+{
+    if (metric < VDB_METRIC_L2 || metric > VDB_METRIC_COSINE || level > vdb_distance_best_level())
+        return NULL;
+    switch (level) {
+#if defined(__x86_64__)
+    case VDB_KERNEL_AVX512: return avx512_batch_kernels[metric];
+    case VDB_KERNEL_AVX2: return avx2_batch_kernels[metric];
+#endif
+    default: return scalar_batch_kernels[metric];
+    }
+}
+
+vdb_distance4_fn vdb_distance4_for(int32_t metric) { return vdb_distance4_at(metric, vdb_distance_best_level()); }

@@ -40,6 +40,7 @@ static int init_common(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m
     graph->m = m;
     graph->m0 = 2 * m;
     graph->distance = vdb_distance_for(metric);
+    graph->distance4 = vdb_distance4_for(metric);
     graph->stride = dim;
     graph->entry = VDB_NO_NODE;
     graph->scratch_pool = malloc(sizeof *graph->scratch_pool);
@@ -205,9 +206,15 @@ static uint32_t select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sor
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < count && kept < limit; i++) {
+        const float *candidate = vdb_hnsw_vector(graph, sorted[i].node);
         int diverse = 1;
-        for (uint32_t j = 0; j < kept && diverse; j++)
-            diverse = node_distance(graph, sorted[i].node, selected[j]) >= sorted[i].distance;
+        for (uint32_t j = 0; j < kept && diverse; j += 4) { /* four at a time: at most three wasted */
+            uint32_t group = kept - j < 4 ? kept - j : 4;
+            float distances[4];
+            vdb_hnsw_distances(graph, candidate, selected + j, group, distances);
+            for (uint32_t g = 0; g < group; g++)
+                diverse &= distances[g] >= sorted[i].distance;
+        }
         if (diverse)
             selected[kept++] = sorted[i].node;
     }
@@ -248,9 +255,11 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
         block[1 + count] = node;
         block[0] = count + 1;
     } else {
+        float distances[2 * 256];
+        vdb_hnsw_distances(graph, vdb_hnsw_vector(graph, neighbor), block + 1, count, distances);
         pool[0] = (vdb_candidate){node_distance(graph, neighbor, node), node};
         for (uint32_t i = 0; i < count; i++)
-            pool[1 + i] = (vdb_candidate){node_distance(graph, neighbor, block[1 + i]), block[1 + i]};
+            pool[1 + i] = (vdb_candidate){distances[i], block[1 + i]};
         sort_candidates(pool, count + 1);
         block[0] = select_neighbors(graph, pool, count + 1, limit, block + 1);
     }

@@ -27,6 +27,7 @@ typedef struct vdb_hnsw {
     uint32_t m0; /* links per node on level 0 */
     uint32_t ef_construction;
     vdb_distance_fn distance;
+    vdb_distance4_fn distance4; /* NULL for a metric without a batch kernel */
 
     /* where node i's vector is: rows + stride * (node_rows ? node_rows[i] : i) */
     const float *rows;
@@ -77,6 +78,21 @@ static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)
 {
     uint64_t row = graph->node_rows ? graph->node_rows[node] : node;
     return graph->rows + graph->stride * row;
+}
+
+/* out[i] = distance from query to node nodes[i], four at a time where the metric has a batch kernel. */
+static inline void vdb_hnsw_distances(const vdb_hnsw *graph, const float *query, const uint32_t *nodes, uint32_t count,
+                                      float *out)
+{
+    uint32_t i = 0;
+    if (graph->distance4)
+        for (; i + 4 <= count; i += 4) {
+            const float *rows[4] = {vdb_hnsw_vector(graph, nodes[i]), vdb_hnsw_vector(graph, nodes[i + 1]),
+                                    vdb_hnsw_vector(graph, nodes[i + 2]), vdb_hnsw_vector(graph, nodes[i + 3])};
+            graph->distance4(query, rows, graph->dim, out + i);
+        }
+    for (; i < count; i++)
+        out[i] = graph->distance(query, vdb_hnsw_vector(graph, nodes[i]), graph->dim);
 }
 
 static inline uint32_t *vdb_hnsw_links0(const vdb_hnsw *graph, uint32_t node)

@@ -88,18 +88,21 @@ void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entr
             prefetch_vector(graph, neighbor, 1);
             fresh[fresh_count++] = neighbor;
         }
-        /* Second pass: distances, fetching each next vector whole while this one is measured. */
-        for (uint32_t i = 0; i < fresh_count; i++) {
-            if (i + 1 < fresh_count)
-                prefetch_vector(graph, fresh[i + 1], vector_lines);
-            uint32_t neighbor = fresh[i];
-            float distance = graph->distance(query, vdb_hnsw_vector(graph, neighbor), graph->dim);
-            if (results->size < ef || distance < results->items[0].distance) {
-                vdb_candidate found = {distance, neighbor};
-                vdb_heap_push(candidates, found, 0);
-                vdb_heap_push(results, found, 1);
-                if (results->size > ef)
-                    vdb_heap_pop(results, 1);
+        /* Second pass: distances four at a time, fetching the next four whole while these are measured. */
+        for (uint32_t i = 0; i < fresh_count; i += 4) {
+            uint32_t group = fresh_count - i < 4 ? fresh_count - i : 4;
+            for (uint32_t next = i + 4; next < i + 8 && next < fresh_count; next++)
+                prefetch_vector(graph, fresh[next], vector_lines);
+            float distances[4];
+            vdb_hnsw_distances(graph, query, fresh + i, group, distances);
+            for (uint32_t g = 0; g < group; g++) {
+                if (results->size < ef || distances[g] < results->items[0].distance) {
+                    vdb_candidate found = {distances[g], fresh[i + g]};
+                    vdb_heap_push(candidates, found, 0);
+                    vdb_heap_push(results, found, 1);
+                    if (results->size > ef)
+                        vdb_heap_pop(results, 1);
+                }
             }
         }
     }
