@@ -113,35 +113,42 @@ class _Guard:
     """Readers (search, save, count, config) share the index; a writer (add,
     build, set_threads, close) waits for them and runs alone, as the C API
     asks. This keeps a Python program from racing a close or an add against a
-    search, which would crash inside C."""
+    search, which would crash inside C. A reader with no writer about takes
+    one plain lock twice: a single query's whole call is a few microseconds."""
 
-    __slots__ = ("_cond", "_readers", "_writing")
+    __slots__ = ("_lock", "_cond", "_readers", "_writing", "_waiting")
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._readers = 0
         self._writing = False
+        self._waiting = 0  # writers blocked in enter_write
 
     def enter_read(self) -> None:
-        with self._cond:
+        with self._lock:
             while self._writing:
                 self._cond.wait()
             self._readers += 1
 
     def exit_read(self) -> None:
-        with self._cond:
+        with self._lock:
             self._readers -= 1
-            if self._readers == 0:
+            if self._readers == 0 and self._waiting:
                 self._cond.notify_all()
 
     def enter_write(self) -> None:
-        with self._cond:
-            while self._writing or self._readers:
-                self._cond.wait()
+        with self._lock:
+            self._waiting += 1
+            try:
+                while self._writing or self._readers:
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
             self._writing = True
 
     def exit_write(self) -> None:
-        with self._cond:
+        with self._lock:
             self._writing = False
             self._cond.notify_all()
 
@@ -474,8 +481,9 @@ class Index:
         if k == 0:
             raise InvalidArgumentError("k must be at least 1", lib.VDB_EINVAL)
         ef = 0 if ef is None else _uint("ef", ef)
-        single = array.ndim == 1
-        nq = 1 if single else array.shape[0]
+        if array.ndim == 1:
+            return self._search_one(array, k, ef, return_found)
+        nq = array.shape[0]
         ids = np.empty((nq, k), dtype=np.uint64)
         distances = np.empty((nq, k), dtype=np.float32)
         found = np.empty(nq, dtype=np.uint32)
@@ -485,18 +493,35 @@ class Index:
         found_ptr = ffi.from_buffer("uint32_t[]", found, require_writable=True)
         handle = self._read()
         try:
-            if single:
-                _check(lib.vdb_search(handle, query_ptr, k, ef, id_ptr, dist_ptr, found_ptr))
-            elif nq:
+            if nq:
                 _check(lib.vdb_search_batch(handle, query_ptr, nq, k, ef, id_ptr, dist_ptr, found_ptr))
         finally:
             self._guard.exit_read()
-        if single:
-            if return_found:
-                return ids[0], distances[0], int(found[0])
-            return ids[0], distances[0]
         if return_found:
             return ids, distances, found
+        return ids, distances
+
+    def _search_one(self, query: np.ndarray, k: int, ef: int, return_found: bool) -> SearchResult:
+        """search() of one (dim,) query: the path a query loop takes, so it allocates only its results."""
+        ids = np.empty(k, dtype=np.uint64)
+        distances = np.empty(k, dtype=np.float32)
+        found = ffi.new("uint32_t *") if return_found else ffi.NULL
+        handle = self._read()
+        try:
+            code = lib.vdb_search(
+                handle,
+                _float_ptr(query),
+                k,
+                ef,
+                ffi.from_buffer("uint64_t[]", ids, require_writable=True),
+                ffi.from_buffer("float[]", distances, require_writable=True),
+                found,
+            )
+        finally:
+            self._guard.exit_read()
+        _check(code)
+        if return_found:
+            return ids, distances, int(found[0])
         return ids, distances
 
     # --- files and lifetime ---------------------------------------------------------
