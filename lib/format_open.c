@@ -154,6 +154,7 @@ int vdb_format_open(vdb_index *index, const char *path, uint32_t flags)
 
     vdb_hnsw *graph = &index->graph;
     graph->rows = vectors;
+    graph->rows_mapped = 1;
     graph->count = graph->allocated = graph->capacity = (uint32_t)h.count;
     graph->links0 = (uint32_t *)section_bytes(file, &h, VDB_SECTION_LINKS0);
     graph->upper_start = (uint32_t *)section_bytes(file, &h, VDB_SECTION_UPPER);

@@ -13,6 +13,7 @@
 #include "visited.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define VDB_NO_NODE UINT32_MAX
@@ -54,6 +55,10 @@ typedef struct vdb_hnsw {
     pthread_mutex_t entry_lock;
 
     vdb_scratch_pool *scratch_pool;
+
+    /* rows read through a file mapping: a search may wait on the disk for them */
+    int rows_mapped;
+    atomic_int rows_cold; /* recent searches waited on the disk: request rows before reading them */
 } vdb_hnsw;
 
 /* An empty graph that will own its links. */

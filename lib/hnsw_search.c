@@ -2,12 +2,43 @@
  * Greedy descent, beam search, and the query entry point. Every link read
  * from a block is range-checked against `allocated`, so a corrupt index file
  * can give wrong answers but never a wild read.
+ *
+ * Rows in a mapped file may not be in memory. A search that touches such a
+ * row waits for one disk read, and an expansion touches a dozen rows, one
+ * wait after another. So a search over mapped rows times itself; when
+ * searches take longer per distance than memory ever does, the next ones
+ * first ask the kernel for all of an expansion's rows at once
+ * (MADV_WILLNEED, which starts the reads and returns), and the disk serves
+ * them together. In memory the hint is off and costs two clock reads a search.
  */
 #include "hnsw_search.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 enum { CACHE_LINE = 64, MAX_PREFETCH_LINES = 24 };
+
+/* Above this many nanoseconds per distance a search was waiting on the disk; memory takes well under 1000. */
+enum { COLD_NS_PER_DISTANCE = 4000 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Start reading node's row from the file if it is not in memory; returns at once. */
+static void request_row(const vdb_hnsw *graph, uint32_t node)
+{
+    static uintptr_t page_mask;
+    if (!page_mask)
+        page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1; /* a benign race: every thread stores the same value */
+    uintptr_t begin = (uintptr_t)vdb_hnsw_vector(graph, node), end = begin + sizeof(float) * graph->dim;
+    (void)madvise((void *)(begin & ~page_mask), end - (begin & ~page_mask), MADV_WILLNEED);
+}
 
 /* The node's links on level: a pointer to `count` node numbers. */
 static inline uint32_t read_links(const vdb_hnsw *graph, uint32_t node, uint32_t level, vdb_scratch *scratch,
@@ -85,9 +116,13 @@ void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entr
             uint32_t neighbor = links[i];
             if (neighbor >= graph->allocated || vdb_scratch_visit(scratch, neighbor))
                 continue;
-            prefetch_vector(graph, neighbor, 1);
+            if (scratch->request_rows)
+                request_row(graph, neighbor);
+            else
+                prefetch_vector(graph, neighbor, 1);
             fresh[fresh_count++] = neighbor;
         }
+        scratch->distances += fresh_count;
         /* Second pass: distances four at a time, fetching the next four whole while these are measured. */
         for (uint32_t i = 0; i < fresh_count; i += 4) {
             uint32_t group = fresh_count - i < 4 ? fresh_count - i : 4;
@@ -117,11 +152,22 @@ int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint3
     if (!scratch)
         return -1;
 
+    uint64_t started = graph->rows_mapped ? now_ns() : 0;
+    scratch->request_rows = graph->rows_mapped && atomic_load_explicit(&graph->rows_cold, memory_order_relaxed);
+    scratch->distances = 0;
+
     uint32_t entry = graph->entry;
     vdb_candidate current = {graph->distance(query, vdb_hnsw_vector(graph, entry), graph->dim), entry};
     for (uint32_t level = graph->max_level; level > 0; level--)
         current = vdb_hnsw_greedy(graph, query, current, level, scratch, 0);
     vdb_hnsw_beam(graph, query, current, 0, ef < k ? k : ef, scratch, 0);
+
+    if (graph->rows_mapped && scratch->distances > 0) {
+        int cold = (now_ns() - started) / scratch->distances > COLD_NS_PER_DISTANCE;
+        if (cold != scratch->request_rows) /* the hint is only a hint: a relaxed store, and the graph stays read-only */
+            atomic_store_explicit((atomic_int *)&graph->rows_cold, cold, memory_order_relaxed);
+    }
+    scratch->request_rows = 0;
 
     vdb_heap *results = &scratch->results;
     while (results->size > k)

@@ -123,6 +123,7 @@ int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config 
     }
     index->graph.rows = view->first_row;
     index->graph.stride = view->stride;
+    index->graph.rows_mapped = 1;
     vdb_mapping_advise(&index->file, 0, index->file.length, MADV_RANDOM);
     *out = index;
     return VDB_OK;

@@ -20,6 +20,8 @@ typedef struct vdb_scratch {
     vdb_heap results;
     uint32_t *neighbors; /* a copy of one link list, taken under the node's lock while building */
     uint32_t neighbor_capacity;
+    int request_rows;   /* ask the kernel for each row's pages before reading it (see hnsw_search.c) */
+    uint64_t distances; /* distances the beam search computed: how a search times itself */
     struct vdb_scratch *next_free;
 } vdb_scratch;
 
