@@ -7,6 +7,7 @@
 #include "checksum.h"
 #include "error.h"
 #include "format_header.h"
+#include "save_order.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,27 +54,69 @@ static void begin_section(writer *w, const vdb_section *section)
     w->crc = 0;
 }
 
-static void write_sections(writer *w, const vdb_index *index, vdb_header *header)
+/* A link block [count, links...] of `width` words, its links renumbered to their places in the file. */
+static void write_link_block(writer *w, const uint32_t *block, uint32_t width, const vdb_save_order *order)
 {
-    const vdb_hnsw *graph = &index->graph;
-    uint32_t count = (uint32_t)header->count;
+    uint32_t renumbered[2 * 256 + 1] = {0}, count = block[0] < width - 1 ? block[0] : width - 1;
+    renumbered[0] = count;
+    for (uint32_t i = 0; i < count; i++)
+        renumbered[1 + i] = vdb_save_order_rank(order, block[1 + i]);
+    write_bytes(w, renumbered, sizeof(uint32_t) * width); /* unused slots are written as zeros */
+}
 
-    begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
-    for (uint32_t node = 0; node < count; node++)
-        write_bytes(w, vdb_hnsw_vector(graph, node), sizeof(float) * header->dim);
-    header->sections[VDB_SECTION_VECTORS].crc = w->crc;
-
+/* The link sections as they are in memory: a graph in node order, or a file opened read-only (written as read). */
+static void write_links(writer *w, const vdb_hnsw *graph, vdb_header *header)
+{
     begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
     write_bytes(w, graph->links0, header->sections[VDB_SECTION_LINKS0].length);
     header->sections[VDB_SECTION_LINKS0].crc = w->crc;
 
     begin_section(w, &header->sections[VDB_SECTION_UPPER]);
-    write_bytes(w, graph->upper_start, sizeof(uint32_t) * (count + 1u));
+    write_bytes(w, graph->upper_start, sizeof(uint32_t) * (header->count + 1));
     write_bytes(w, graph->upper_links, sizeof(uint32_t) * header->upper_blocks * (header->m + 1));
     header->sections[VDB_SECTION_UPPER].crc = w->crc;
+}
+
+/* The link sections of a graph this process built, each node's blocks at its place in the file's order. */
+static void write_renumbered_links(writer *w, const vdb_hnsw *graph, vdb_header *header, const vdb_save_order *order)
+{
+    uint32_t count = (uint32_t)header->count;
+    begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
+    for (uint32_t i = 0; i < count; i++)
+        write_link_block(w, vdb_hnsw_links0(graph, order->order[i]), graph->m0 + 1, order);
+    header->sections[VDB_SECTION_LINKS0].crc = w->crc;
+
+    begin_section(w, &header->sections[VDB_SECTION_UPPER]);
+    uint32_t start = 0;
+    write_bytes(w, &start, sizeof start);
+    for (uint32_t i = 0; i < count; i++) {
+        start += vdb_hnsw_level(graph, order->order[i]);
+        write_bytes(w, &start, sizeof start);
+    }
+    for (uint32_t i = 0; i < count; i++)
+        for (uint32_t level = 1; level <= vdb_hnsw_level(graph, order->order[i]); level++)
+            write_link_block(w, vdb_hnsw_upper_links(graph, order->order[i], level), graph->m + 1, order);
+    header->sections[VDB_SECTION_UPPER].crc = w->crc;
+}
+
+static void write_sections(writer *w, const vdb_index *index, vdb_header *header, const vdb_save_order *order)
+{
+    const vdb_hnsw *graph = &index->graph;
+    uint32_t count = (uint32_t)header->count;
+
+    begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
+    for (uint32_t i = 0; i < count; i++)
+        write_bytes(w, vdb_hnsw_vector(graph, vdb_save_order_node(order, i)), sizeof(float) * header->dim);
+    header->sections[VDB_SECTION_VECTORS].crc = w->crc;
+
+    if (order->order)
+        write_renumbered_links(w, graph, header, order);
+    else
+        write_links(w, graph, header);
 
     begin_section(w, &header->sections[VDB_SECTION_IDS]);
-    write_bytes(w, index->ids, sizeof(uint64_t) * count);
+    for (uint32_t i = 0; i < count; i++)
+        write_bytes(w, &index->ids[vdb_save_order_node(order, i)], sizeof(uint64_t));
     header->sections[VDB_SECTION_IDS].crc = w->crc;
 }
 
@@ -145,7 +188,12 @@ int vdb_format_save(const vdb_index *index, const char *path)
 
     unsigned char header_bytes[VDB_HEADER_SIZE] = {0};
     write_bytes(&w, header_bytes, sizeof header_bytes); /* the real header goes in last, checksums known */
-    write_sections(&w, index, &header);
+    vdb_save_order order;
+    vdb_save_order_make(&index->graph, &order);
+    if (header.count)
+        header.entry = vdb_save_order_rank(&order, (uint32_t)header.entry);
+    write_sections(&w, index, &header, &order);
+    vdb_save_order_free(&order);
     pad_to(&w, file_length); /* the file ends on a 4 KiB boundary, as docs/format.md says */
     if (!w.failed) {
         vdb_header_encode(&header, header_bytes);

@@ -80,6 +80,7 @@ void vdb_hnsw_destroy(vdb_hnsw *graph)
 {
     if (graph->owns_links) {
         free(graph->links0);
+        free(graph->parents);
         free(graph->upper_start);
         free(graph->upper_links);
     }
@@ -120,6 +121,10 @@ static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
     if (!links0)
         return 0;
     graph->links0 = links0;
+    uint32_t *parents = grow_zeroed(graph->parents, sizeof(uint32_t), graph->capacity, capacity);
+    if (!parents)
+        return 0;
+    graph->parents = parents;
     uint32_t *upper_start = grow_zeroed(graph->upper_start, sizeof(uint32_t), graph->capacity + 1, capacity + 1);
     if (!upper_start)
         return 0;
@@ -267,6 +272,21 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
 }
 
 /*
+ * The node's parent for the saved file's order: the nearest node the
+ * level-0 search found whose level is above `level`. The greedy descent's
+ * end is the fallback; on data with no hierarchy (clusters scattered at
+ * random) it is often in another cluster, while the beam's results are not.
+ */
+static uint32_t nearest_above(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t found, uint32_t level,
+                              uint32_t fallback)
+{
+    for (uint32_t i = 0; i < found; i++)
+        if (vdb_hnsw_level(graph, sorted[i].node) > level)
+            return sorted[i].node;
+    return fallback;
+}
+
+/*
  * Link `node` in two phases. First its own link blocks are filled on every
  * level, top down, while no other node links to it, so no other thread can
  * reach it half-built. Only then are the back-links added, which is what
@@ -287,6 +307,7 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
     vdb_candidate current = {graph->distance(vector, vdb_hnsw_vector(graph, entry), graph->dim), entry};
     for (uint32_t l = top; l > level; l--)
         current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
+    graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see lib/save_order.h */
 
     uint32_t lowest_top = level < top ? level : top, selected[2 * 256];
     for (uint32_t l = lowest_top;; l--) {
@@ -294,6 +315,8 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
         uint32_t found = scratch->results.size;
         const vdb_candidate *sorted = vdb_heap_sort(&scratch->results);
         current = sorted[0];
+        if (l == 0)
+            graph->parents[node] = nearest_above(graph, sorted, found, level, graph->parents[node]);
         uint32_t kept = select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
         pthread_mutex_lock(lock);
         uint32_t *block = link_block(graph, node, l);
@@ -348,6 +371,7 @@ void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
         return;
     if (graph->entry == VDB_NO_NODE) {
         graph->entry = first; /* the first node needs no links: there is nothing to link to */
+        graph->parents[first] = VDB_NO_NODE;
         graph->max_level = vdb_hnsw_level(graph, first);
         first++;
         more--;

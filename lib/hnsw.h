@@ -44,7 +44,8 @@ typedef struct vdb_hnsw {
     uint32_t *upper_links;
     uint64_t upper_blocks;
     uint64_t upper_capacity;
-    uint32_t entry; /* VDB_NO_NODE when empty */
+    uint32_t *parents; /* owned graphs: the node one level up that node's descent ended at, or VDB_NO_NODE */
+    uint32_t entry;    /* VDB_NO_NODE when empty */
     uint32_t max_level;
     int owns_links; /* 0 when the arrays are sections of a mapped file */
 
