@@ -101,12 +101,14 @@ def read_hdf5(path: str):
 # --- ground truth -------------------------------------------------------------------
 
 
-def exact_knn(base: np.ndarray, queries: np.ndarray, k: int = GT_K, block: int = 65536) -> np.ndarray:
+def exact_knn(base: np.ndarray, queries: np.ndarray, k: int = GT_K, block: int = 0) -> np.ndarray:
     """Exact k nearest rows of base for each query by squared L2, nearest first.
 
     ||x||^2 - 2 q.x in float64 (the ||q||^2 term does not change the order),
-    over blocks of base rows so memory stays bounded for large sets."""
+    over blocks of base rows so memory stays bounded for large sets: by
+    default each block's distance matrix is about 512 MiB."""
     k = min(k, base.shape[0])
+    block = block or max(4096, (64 << 20) // max(1, queries.shape[0]))
     q = np.asarray(queries, dtype=np.float64)
     best_d = np.full((q.shape[0], 0), np.inf)
     best_i = np.zeros((q.shape[0], 0), dtype=np.int64)

@@ -5,6 +5,10 @@
 
 For each JSON file writes beside it: STEM.md (tables) and STEM-qps.png
 (recall@10 vs QPS, single-thread and batch, one line per system; log QPS).
+
+    python bench/report.py --targets bench/results/*.json
+
+prints the issue's targets as a table: libvdb's ratios to the peers.
 """
 
 from __future__ import annotations
@@ -157,10 +161,60 @@ def write_report(result: dict, out_dir: str, stem: str) -> list:
     return written
 
 
+def _system(result: dict, name: str) -> dict:
+    return next((s for s in result["systems"] if s["system"] == name), {})
+
+
+def _build_seconds(system: dict, threads: int):
+    return next((b.get("seconds") for b in system.get("build") or [] if b.get("threads") == threads), None)
+
+
+def _recall_at_ef(system: dict, ef: int):
+    return next((row["recall"] for row in system.get("sweep") or [] if row["ef"] == ef), None)
+
+
+def _ratio(a, b) -> str:
+    return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
+
+
+def targets(results: list) -> str:
+    """The issue's targets, one row per data set: libvdb against hnswlib and the best of FAISS and USearch."""
+    lines = [
+        "| data set | QPS@0.95 1 thread: libvdb / hnswlib (target >= 1.2x) | libvdb / best of FAISS, USearch (target >= 1x) "
+        "| build s on all cores: libvdb / hnswlib (target <= 1x) | recall@10 at ef 64 / 256: libvdb vs hnswlib |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        target = result["params"].get("target_recall", 0.95)
+        threads = result["params"]["batch_threads"]
+        qps = {name: qps_at_recall(_system(result, name).get("sweep") or [], "qps_single", target)
+               for name in ("libvdb", "hnswlib", "faiss", "usearch")}
+        peers = [(qps[n], n) for n in ("faiss", "usearch") if qps[n] is not None]
+        best = max(peers) if peers else (None, "-")
+        lib, hnsw = _system(result, "libvdb"), _system(result, "hnswlib")
+        d, p = result["dataset"], result["params"]
+        lines.append(
+            f"| {d['name']} {d['rows']} x {d['dim']}, efC {p['ef_construction']} "
+            f"| {_fmt(qps['libvdb'])} / {_fmt(qps['hnswlib'])} = **{_ratio(qps['libvdb'], qps['hnswlib'])}** "
+            f"| {_fmt(qps['libvdb'])} / {_fmt(best[0])} ({best[1]}) = **{_ratio(qps['libvdb'], best[0])}** "
+            f"| {_fmt(_build_seconds(lib, threads), '{:.1f}')} / {_fmt(_build_seconds(hnsw, threads), '{:.1f}')} "
+            f"= **{_ratio(_build_seconds(lib, threads), _build_seconds(hnsw, threads))}** "
+            f"| {_fmt(_recall_at_ef(lib, 64), '{:.3f}')} / {_fmt(_recall_at_ef(lib, 256), '{:.3f}')} vs "
+            f"{_fmt(_recall_at_ef(hnsw, 64), '{:.3f}')} / {_fmt(_recall_at_ef(hnsw, 256), '{:.3f}')} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[0] == "--targets":
+        results = []
+        for path in argv[1:]:
+            with open(path) as f:
+                results.append(json.load(f))
+        print(targets(results), end="")
+        return 0
     for path in argv:
         with open(path) as f:
             result = json.load(f)
