@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { INSERT_CHUNK = 8 };
 
@@ -42,6 +43,7 @@ static int init_common(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m
     graph->distance = vdb_distance_for(metric);
     graph->distance4 = vdb_distance4_for(metric);
     graph->stride = dim;
+    graph->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
     graph->entry = VDB_NO_NODE;
     graph->scratch_pool = malloc(sizeof *graph->scratch_pool);
     if (!graph->scratch_pool)

@@ -59,6 +59,7 @@ typedef struct vdb_hnsw {
 
     /* rows read through a file mapping: a search may wait on the disk for them */
     int rows_mapped;
+    uintptr_t page_mask;  /* page size - 1 */
     atomic_int rows_cold; /* recent searches waited on the disk: request rows before reading them */
 } vdb_hnsw;
 

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 enum { CACHE_LINE = 64, MAX_PREFETCH_LINES = 24 };
 
@@ -33,11 +32,9 @@ static uint64_t now_ns(void)
 /* Start reading node's row from the file if it is not in memory; returns at once. */
 static void request_row(const vdb_hnsw *graph, uint32_t node)
 {
-    static uintptr_t page_mask;
-    if (!page_mask)
-        page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1; /* a benign race: every thread stores the same value */
     uintptr_t begin = (uintptr_t)vdb_hnsw_vector(graph, node), end = begin + sizeof(float) * graph->dim;
-    (void)madvise((void *)(begin & ~page_mask), end - (begin & ~page_mask), MADV_WILLNEED);
+    uintptr_t page = begin & ~graph->page_mask;
+    (void)madvise((void *)page, end - page, MADV_WILLNEED);
 }
 
 /* The node's links on level: a pointer to `count` node numbers. */
