@@ -378,7 +378,9 @@ def markdown(result: dict) -> str:
                    f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['major_faults_per_query']:.1f} | "
                    f"{_mib(mem.get('peak_rss'))} | {_mib(mem.get('anon_rss'))} | {_same(r)} |"
                    if ok else "- | - | - | - | - | - | - | - | - | - |"))
-    lines += ["", f"| system | build in a {p['build_limit_mb']} MB cgroup | build s | peak RSS MiB | anon RSS MiB after "
+    lines += ["", f"Builds on all cores. Peak RSS counts mapped file pages too; anonymous RSS is the heap. When the "
+              f"build in the {p['build_limit_mb']} MB cgroup failed, the figures are those of the build with no limit.", "",
+              f"| system | build in a {p['build_limit_mb']} MB cgroup | build s | peak RSS MiB | anon RSS MiB after "
               "| index file MiB |", "|---|---|---|---|---|---|"]
     for s in result["systems"]:
         b = s.get("build", {})
