@@ -57,11 +57,12 @@ static void begin_section(writer *w, const vdb_section *section)
 /* A link block [count, links...] of `width` words, its links renumbered to their places in the file. */
 static void write_link_block(writer *w, const uint32_t *block, uint32_t width, const vdb_save_order *order)
 {
-    uint32_t renumbered[2 * 256 + 1] = {0}, count = block[0] < width - 1 ? block[0] : width - 1;
+    uint32_t renumbered[2 * 256 + 1], count = block[0] < width - 1 ? block[0] : width - 1;
     renumbered[0] = count;
     for (uint32_t i = 0; i < count; i++)
         renumbered[1 + i] = vdb_save_order_rank(order, block[1 + i]);
-    write_bytes(w, renumbered, sizeof(uint32_t) * width); /* unused slots are written as zeros */
+    memset(renumbered + 1 + count, 0, sizeof(uint32_t) * (width - 1 - count)); /* unused slots are zeros */
+    write_bytes(w, renumbered, sizeof(uint32_t) * width);
 }
 
 /* The link sections as they are in memory: a graph in node order, or a file opened read-only (written as read). */
