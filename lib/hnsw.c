@@ -289,14 +289,31 @@ static uint32_t nearest_above(const vdb_hnsw *graph, const vdb_candidate *sorted
 }
 
 /*
- * Link `node` in two phases. First its own link blocks are filled on every
- * level, top down, while no other node links to it, so no other thread can
- * reach it half-built. Only then are the back-links added, which is what
- * makes it reachable. (Adding back-links level by level would let another
- * thread arrive through an upper level and find empty lower-level blocks, and
- * link its own node to nothing else.)
+ * Add node's links on `level` that the last beam search did not reach to its
+ * results, so that a relink weighs them too. Only a candidate that cannot be
+ * stored is left out; the node keeps links enough either way.
  */
-static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
+static void add_unvisited_links(const vdb_hnsw *graph, uint32_t node, uint32_t level, vdb_scratch *scratch)
+{
+    pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
+    uint32_t links[2 * 256];
+    pthread_mutex_lock(lock);
+    uint32_t *block = link_block(graph, node, level), count = block[0];
+    memcpy(links, block + 1, sizeof *links * count);
+    pthread_mutex_unlock(lock);
+    for (uint32_t i = 0; i < count; i++)
+        if (!vdb_scratch_visit(scratch, links[i]))
+            vdb_heap_push(&scratch->results, (vdb_candidate){node_distance(graph, node, links[i]), links[i]}, 1);
+}
+
+/*
+ * Choose node's links by a search from the entry point and write its blocks
+ * on levels min(level, top) .. 0, top down; returns the lowest of the two
+ * levels. With `relink`, the node is already reachable: the search finds it
+ * (it is left out), and the links it has now compete with what the search
+ * found, since other nodes may have linked back to it meanwhile.
+ */
+static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch, int relink)
 {
     const float *vector = vdb_hnsw_vector(graph, node);
     uint32_t level = vdb_hnsw_level(graph, node);
@@ -312,10 +329,18 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
     graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see lib/save_order.h */
 
     uint32_t lowest_top = level < top ? level : top, selected[2 * 256];
-    for (uint32_t l = lowest_top;; l--) {
+    for (uint32_t l = lowest_top + 1; l-- > 0;) {
         vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, scratch, 1);
+        if (relink)
+            add_unvisited_links(graph, node, l, scratch);
         uint32_t found = scratch->results.size;
         const vdb_candidate *sorted = vdb_heap_sort(&scratch->results);
+        if (relink && found > 0 && sorted[0].node == node) { /* itself, at distance 0 */
+            sorted++;
+            found--;
+        }
+        if (found == 0)
+            continue; /* the node is the entry and alone on this level: nothing to link */
         current = sorted[0];
         if (l == 0)
             graph->parents[node] = nearest_above(graph, sorted, found, level, graph->parents[node]);
@@ -325,10 +350,15 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
         memcpy(block + 1, selected, sizeof *selected * kept);
         block[0] = kept;
         pthread_mutex_unlock(lock);
-        if (l == 0)
-            break;
     }
+    return lowest_top;
+}
 
+/* Make node reachable: each node it links to on levels 0 .. lowest_top links back to it. */
+static void add_back_links(vdb_hnsw *graph, uint32_t node, uint32_t lowest_top)
+{
+    pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
+    uint32_t selected[2 * 256];
     for (uint32_t l = 0; l <= lowest_top; l++) {
         /* A copy: once the first back-link is in, other threads may add to this node's blocks. */
         pthread_mutex_lock(lock);
@@ -338,8 +368,39 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
         for (uint32_t i = 0; i < kept; i++)
             add_back_link(graph, selected[i], node, l);
     }
+}
 
-    if (level > top) {
+/*
+ * A node's blocks on every level are written before any neighbour links back
+ * to it: back-links added level by level would let another thread arrive
+ * through an upper level, find empty lower-level blocks, and link its own
+ * node to nothing else.
+ */
+vdb_hnsw_pending vdb_hnsw_insert_begin(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
+{
+    vdb_hnsw_pending pending = {node, atomic_load(&graph->published), 0};
+    pending.lowest_top = choose_links(graph, node, scratch, 0);
+    return pending;
+}
+
+/*
+ * While a node is being linked no other node can reach it, so nodes inserted
+ * meanwhile neither link to it nor are among its links. On as many threads
+ * as cores that is a few nodes. But a thread can lose its core for
+ * milliseconds, and then the graph may have grown many times over around
+ * the node: it ends with links chosen from a small, stale graph, often pruned
+ * straight out of its neighbours' full blocks, and searches for it no longer
+ * pass near it. So when the graph grew by more than 1/STALE_GROWTH of itself
+ * while the node was hidden, it chooses its links again, now in full view.
+ */
+enum { STALE_GROWTH = 8 };
+
+void vdb_hnsw_insert_end(vdb_hnsw *graph, const vdb_hnsw_pending *pending, vdb_scratch *scratch)
+{
+    uint32_t node = pending->node, level = vdb_hnsw_level(graph, node);
+    add_back_links(graph, node, pending->lowest_top);
+
+    if (level > pending->lowest_top) {
         pthread_mutex_lock(&graph->entry_lock);
         if (level > graph->max_level) {
             graph->max_level = level;
@@ -347,6 +408,10 @@ static void insert_node(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch)
         }
         pthread_mutex_unlock(&graph->entry_lock);
     }
+
+    uint64_t published_meanwhile = atomic_fetch_add(&graph->published, 1) - pending->published_before;
+    if (published_meanwhile > pending->published_before / STALE_GROWTH)
+        add_back_links(graph, node, choose_links(graph, node, scratch, 1));
 }
 
 typedef struct {
@@ -361,8 +426,10 @@ static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
     vdb_scratch *scratch = vdb_scratch_acquire(job->graph->scratch_pool, job->graph->allocated, job->graph->m0 + 1);
     if (!scratch)
         return; /* not reached: vdb_hnsw_reserve warmed a scratch per worker */
-    for (uint64_t i = begin; i < end; i++)
-        insert_node(job->graph, job->first + (uint32_t)i, scratch);
+    for (uint64_t i = begin; i < end; i++) {
+        vdb_hnsw_pending pending = vdb_hnsw_insert_begin(job->graph, job->first + (uint32_t)i, scratch);
+        vdb_hnsw_insert_end(job->graph, &pending, scratch);
+    }
     vdb_scratch_release(job->graph->scratch_pool, scratch);
 }
 
@@ -378,6 +445,7 @@ void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
         first++;
         more--;
     }
+    atomic_store(&graph->published, first);
     insert_job job = {graph, first};
     vdb_parallel_for(threads, more, INSERT_CHUNK, insert_chunk, &job);
     graph->count = graph->allocated;

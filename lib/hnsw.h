@@ -44,6 +44,7 @@ typedef struct vdb_hnsw {
     uint32_t *upper_links;
     uint64_t upper_blocks;
     uint64_t upper_capacity;
+    atomic_uint_fast64_t published; /* nodes whose insertion finished: they are reachable */
     uint32_t *parents; /* owned graphs: the node one level up that node's descent ended at, or VDB_NO_NODE */
     uint32_t entry;    /* VDB_NO_NODE when empty */
     uint32_t max_level;
@@ -80,6 +81,21 @@ int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads);
 
 /* Link the `more` reserved nodes in, on `threads` workers. Their vectors must be readable. */
 void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads);
+
+/*
+ * One node's insertion in its two steps, which vdb_hnsw_insert runs back to
+ * back on each worker: begin chooses the node's links while no other node
+ * can reach it; end links its neighbours back to it, which makes it
+ * reachable. Tests call them apart to replay an interleaving of threads.
+ */
+typedef struct {
+    uint32_t node;
+    uint64_t published_before; /* nodes reachable when its search began */
+    uint32_t lowest_top;       /* the levels it got links on: 0 .. lowest_top */
+} vdb_hnsw_pending;
+
+vdb_hnsw_pending vdb_hnsw_insert_begin(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch);
+void vdb_hnsw_insert_end(vdb_hnsw *graph, const vdb_hnsw_pending *pending, vdb_scratch *scratch);
 
 static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)
 {
