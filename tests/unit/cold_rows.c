@@ -5,7 +5,7 @@
  * what the ordinary one does. The hint is forced here, since whether this
  * machine's disk is slow is not something a test can arrange.
  */
-#include "index.h"
+#include "index/index.h"
 #include "testutil.h"
 #include "vdb.h"
 

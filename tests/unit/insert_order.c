@@ -5,7 +5,7 @@
  * other nodes are inserted, then finishes. That node must still be found as
  * its own nearest neighbour.
  */
-#include "hnsw.h"
+#include "graph/hnsw.h"
 #include "testutil.h"
 #include "vdb.h"
 

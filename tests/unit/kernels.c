@@ -4,7 +4,7 @@
  * gives, bit for bit, what its single kernel gives for the same row (the
  * search mixes the two, and a node's distance must not depend on the path).
  */
-#include "distance.h"
+#include "kernels/distance.h"
 #include "testutil.h"
 #include "vdb.h"
 

@@ -220,7 +220,7 @@ static double mean_step(const float *rows, uint64_t n)
 
 /*
  * A saved file lists nodes so that rows near each other in space are near
- * each other in the file (lib/save_order.h): a search of a file larger than
+ * each other in the file (lib/file/save_order.h): a search of a file larger than
  * memory then reads fewer pages. Rows added in random order are, one to the
  * next, as far apart as two random rows; in the file, far nearer.
  */

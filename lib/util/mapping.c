@@ -2,9 +2,9 @@
  * Whole-file read-only mappings. The pages stay in the page cache, not the
  * heap, which is what lets an index be larger than RAM.
  */
-#include "mapping.h"
+#include "util/mapping.h"
 
-#include "error.h"
+#include "util/error.h"
 #include "vdb.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * The scalar kernels keep four partial sums so that the compiler may overlap
  * the additions without being allowed to reassociate floating point.
  */
-#include "distance.h"
+#include "kernels/distance.h"
 
 #include "vdb.h"
 

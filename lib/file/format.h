@@ -7,7 +7,7 @@
 #ifndef VDB_FORMAT_H
 #define VDB_FORMAT_H
 
-#include "index.h"
+#include "index/index.h"
 
 #define VDB_FORMAT_VERSION 1u
 #define VDB_HEADER_SIZE 4096u

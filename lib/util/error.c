@@ -1,7 +1,7 @@
 /*
  * Error codes' fixed texts and the per-thread detail message.
  */
-#include "error.h"
+#include "util/error.h"
 
 #include "vdb.h"
 

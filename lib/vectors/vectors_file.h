@@ -6,7 +6,7 @@
 #ifndef VDB_VECTORS_FILE_H
 #define VDB_VECTORS_FILE_H
 
-#include "mapping.h"
+#include "util/mapping.h"
 
 #include <stdint.h>
 

@@ -2,7 +2,7 @@
  * Ids and their uniqueness check. The hash set is kept at most half full,
  * so lookups stay about one probe.
  */
-#include "labels.h"
+#include "index/labels.h"
 
 #include <stdlib.h>
 #include <string.h>

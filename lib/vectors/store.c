@@ -5,7 +5,7 @@
  * make every 64-byte load of a 384-d row straddle two lines, which cost a
  * third of the build time.
  */
-#include "store.h"
+#include "vectors/store.h"
 
 #include <stdlib.h>
 #include <string.h>

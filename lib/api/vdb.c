@@ -3,10 +3,10 @@
  * steps that makes vdb_add and vdb_build all-or-nothing (check everything,
  * reserve all memory, then change). No algorithm lives here.
  */
-#include "error.h"
-#include "format.h"
-#include "index.h"
-#include "parallel.h"
+#include "util/error.h"
+#include "file/format.h"
+#include "index/index.h"
+#include "util/parallel.h"
 
 #include <math.h>
 #include <stdatomic.h>

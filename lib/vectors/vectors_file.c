@@ -2,9 +2,9 @@
  * Vector file parsers. Every number read from a file is checked against the
  * file's size before anything is sized from it.
  */
-#include "vectors_file.h"
+#include "vectors/vectors_file.h"
 
-#include "error.h"
+#include "util/error.h"
 #include "vdb.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * AVX-512F kernels: 16 floats a step, the tail done with a masked load so no
  * scalar loop is needed. Called only after CPU detection says AVX-512F exists.
  */
-#include "distance.h"
+#include "kernels/distance.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -3,11 +3,11 @@
  * offsets are listed in docs/format.md. Nothing from the file is trusted
  * until every check here has passed.
  */
-#include "format_header.h"
+#include "file/format_header.h"
 
-#include "checksum.h"
-#include "error.h"
-#include "hnsw.h"
+#include "file/checksum.h"
+#include "util/error.h"
+#include "graph/hnsw.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #ifndef VDB_FORMAT_HEADER_H
 #define VDB_FORMAT_HEADER_H
 
-#include "format.h"
+#include "file/format.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
 #ifndef VDB_VISITED_H
 #define VDB_VISITED_H
 
-#include "heap.h"
+#include "util/heap.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "save_order.h"
+#include "file/save_order.h"
 
 #include <stdlib.h>
 

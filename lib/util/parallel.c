@@ -3,7 +3,7 @@
  * shared atomic counter, so uneven items (inserts that descend more levels,
  * queries that visit more nodes) balance out.
  */
-#include "parallel.h"
+#include "util/parallel.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /*
  * CRC32C: reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF.
  */
-#include "checksum.h"
+#include "file/checksum.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * latency. Compiled for those instructions only here; called only after
  * CPU detection says they exist.
  */
-#include "distance.h"
+#include "kernels/distance.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

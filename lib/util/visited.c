@@ -2,7 +2,7 @@
  * The scratch pool: a mutex-guarded free list. Scratch grows (never shrinks)
  * to the largest index it has served.
  */
-#include "visited.h"
+#include "util/visited.h"
 
 #include <stdlib.h>
 #include <string.h>

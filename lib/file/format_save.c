@@ -4,10 +4,10 @@
  * flushed too, so at every moment `path` holds either the old index or the
  * complete new one, whatever fails (a full disk, a crash, a signal).
  */
-#include "checksum.h"
-#include "error.h"
-#include "format_header.h"
-#include "save_order.h"
+#include "file/checksum.h"
+#include "util/error.h"
+#include "file/format_header.h"
+#include "file/save_order.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
  * (MADV_WILLNEED, which starts the reads and returns), and the disk serves
  * them together. In memory the hint is off and costs two clock reads a search.
  */
-#include "hnsw_search.h"
+#include "graph/hnsw_search.h"
 
 #include <string.h>
 #include <sys/mman.h>

@@ -7,7 +7,7 @@
 #ifndef VDB_HNSW_SEARCH_H
 #define VDB_HNSW_SEARCH_H
 
-#include "hnsw.h"
+#include "graph/hnsw.h"
 
 /* From `start`, move to a nearer neighbour on `level` until none is nearer. */
 vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_candidate start, uint32_t level,

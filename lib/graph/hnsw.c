@@ -5,10 +5,10 @@
  * than to every neighbour kept before it, which spreads links across
  * directions and keeps clusters connected.
  */
-#include "hnsw.h"
+#include "graph/hnsw.h"
 
-#include "hnsw_search.h"
-#include "parallel.h"
+#include "graph/hnsw_search.h"
+#include "util/parallel.h"
 #include "vdb.h"
 
 #include <math.h>
@@ -326,7 +326,7 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
     vdb_candidate current = {graph->distance(vector, vdb_hnsw_vector(graph, entry), graph->dim), entry};
     for (uint32_t l = top; l > level; l--)
         current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
-    graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see lib/save_order.h */
+    graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see file/save_order.h */
 
     uint32_t lowest_top = level < top ? level : top, selected[2 * 256];
     for (uint32_t l = lowest_top + 1; l-- > 0;) {

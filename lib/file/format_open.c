@@ -3,9 +3,9 @@
  * of the upper-links section, nothing that grows with the index; verifying
  * reads everything.
  */
-#include "checksum.h"
-#include "error.h"
-#include "format_header.h"
+#include "file/checksum.h"
+#include "util/error.h"
+#include "file/format_header.h"
 
 #include <string.h>
 #include <sys/mman.h>

@@ -9,8 +9,8 @@
 #ifndef VDB_HNSW_H
 #define VDB_HNSW_H
 
-#include "distance.h"
-#include "visited.h"
+#include "kernels/distance.h"
+#include "util/visited.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -6,12 +6,12 @@
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
-#include "hnsw.h"
-#include "labels.h"
-#include "mapping.h"
-#include "store.h"
+#include "graph/hnsw.h"
+#include "index/labels.h"
+#include "util/mapping.h"
+#include "vectors/store.h"
 #include "vdb.h"
-#include "vectors_file.h"
+#include "vectors/vectors_file.h"
 
 typedef enum {
     VDB_INDEX_OWNED,     /* vdb_create: vectors copied in by vdb_add */
