@@ -7,6 +7,7 @@
 #include "file/format.h"
 #include "index/index.h"
 #include "util/parallel.h"
+#include "util/limits.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-enum { MAX_DIM = 65536, MAX_M = 256, MAX_THREADS = 1024, SEARCH_CHUNK = 4 };
+enum { SEARCH_CHUNK = 4 };
 
 #define STRINGIFY(x) #x
 #define VERSION_TEXT(a, b, c) STRINGIFY(a) "." STRINGIFY(b) "." STRINGIFY(c)
@@ -38,16 +39,16 @@ static int check_config(const vdb_config *cfg, int dim_required)
     if (cfg->version != VDB_CONFIG_VERSION)
         return vdb_fail(VDB_EINVAL, "config version %u is not %d: initialise it with vdb_config_init", cfg->version,
                         VDB_CONFIG_VERSION);
-    if ((dim_required && cfg->dim == 0) || cfg->dim > MAX_DIM)
-        return vdb_fail(VDB_EINVAL, "dimension %u is outside 1..%d", cfg->dim, MAX_DIM);
+    if ((dim_required && cfg->dim == 0) || cfg->dim > VDB_MAX_DIM)
+        return vdb_fail(VDB_EINVAL, "dimension %u is outside 1..%u", cfg->dim, VDB_MAX_DIM);
     if (cfg->metric < VDB_METRIC_L2 || cfg->metric > VDB_METRIC_COSINE)
         return vdb_fail(VDB_EINVAL, "unknown metric %d", cfg->metric);
-    if (cfg->m < 2 || cfg->m > MAX_M)
-        return vdb_fail(VDB_EINVAL, "m %u is outside 2..%d", cfg->m, MAX_M);
+    if (cfg->m < VDB_MIN_M || cfg->m > VDB_MAX_M)
+        return vdb_fail(VDB_EINVAL, "m %u is outside %u..%u", cfg->m, VDB_MIN_M, VDB_MAX_M);
     if (cfg->ef_construction == 0 || cfg->ef_search == 0)
         return vdb_fail(VDB_EINVAL, "ef_construction and ef_search must be at least 1");
-    if (cfg->threads > MAX_THREADS)
-        return vdb_fail(VDB_EINVAL, "threads %u is over %d", cfg->threads, MAX_THREADS);
+    if (cfg->threads > VDB_MAX_THREADS)
+        return vdb_fail(VDB_EINVAL, "threads %u is over %u", cfg->threads, VDB_MAX_THREADS);
     if (cfg->reserved != 0)
         return vdb_fail(VDB_EINVAL, "config.reserved must be 0");
     return VDB_OK;
@@ -388,8 +389,8 @@ int vdb_set_threads(vdb_index *index, uint32_t threads)
 {
     if (!index)
         return vdb_fail(VDB_EINVAL, "index is NULL");
-    if (threads > MAX_THREADS)
-        return vdb_fail(VDB_EINVAL, "threads %u is over %d", threads, MAX_THREADS);
+    if (threads > VDB_MAX_THREADS)
+        return vdb_fail(VDB_EINVAL, "threads %u is over %u", threads, VDB_MAX_THREADS);
     index->config.threads = threads;
     return VDB_OK;
 }
@@ -432,8 +433,8 @@ int vdb_vectors_open(vdb_vectors **out, const char *path, uint32_t dim)
 {
     if (!out || !path)
         return vdb_fail(VDB_EINVAL, "%s is NULL", out ? "path" : "out");
-    if (dim > MAX_DIM)
-        return vdb_fail(VDB_EINVAL, "dimension %u is outside 1..%d", dim, MAX_DIM);
+    if (dim > VDB_MAX_DIM)
+        return vdb_fail(VDB_EINVAL, "dimension %u is outside 1..%u", dim, VDB_MAX_DIM);
     vdb_vectors *vectors = calloc(1, sizeof *vectors);
     if (!vectors)
         return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);

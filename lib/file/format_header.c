@@ -7,7 +7,7 @@
 
 #include "file/checksum.h"
 #include "util/error.h"
-#include "graph/hnsw.h"
+#include "util/limits.h"
 
 #include <string.h>
 
@@ -107,11 +107,11 @@ void vdb_header_encode(const vdb_header *header, unsigned char bytes[VDB_HEADER_
 
 static int check_fields(const vdb_header *h, const char *path)
 {
-    if (h->dim == 0 || h->dim > 65536)
+    if (h->dim == 0 || h->dim > VDB_MAX_DIM)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: dimension %u", path, h->dim);
     if (h->metric < VDB_METRIC_L2 || h->metric > VDB_METRIC_COSINE)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: metric %d", path, h->metric);
-    if (h->m < 2 || h->m > 256 || h->m0 != 2 * h->m)
+    if (h->m < VDB_MIN_M || h->m > VDB_MAX_M || h->m0 != 2 * h->m)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: m %u, m0 %u", path, h->m, h->m0);
     if (h->ef_construction == 0 || h->ef_search == 0 || h->max_level > VDB_MAX_LEVEL)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: ef_construction %u, ef_search %u, max level %u", path,

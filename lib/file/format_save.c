@@ -6,6 +6,7 @@
  */
 #include "file/checksum.h"
 #include "util/error.h"
+#include "util/limits.h"
 #include "file/format_header.h"
 #include "file/save_order.h"
 
@@ -57,7 +58,7 @@ static void begin_section(writer *w, const vdb_section *section)
 /* A link block [count, links...] of `width` words, its links renumbered to their places in the file. */
 static void write_link_block(writer *w, const uint32_t *block, uint32_t width, const vdb_save_order *order)
 {
-    uint32_t renumbered[2 * 256 + 1], count = block[0] < width - 1 ? block[0] : width - 1;
+    uint32_t renumbered[VDB_MAX_M0 + 1], count = block[0] < width - 1 ? block[0] : width - 1;
     renumbered[0] = count;
     for (uint32_t i = 0; i < count; i++)
         renumbered[1 + i] = vdb_save_order_rank(order, block[1 + i]);

@@ -248,7 +248,7 @@ static uint32_t *link_block(const vdb_hnsw *graph, uint32_t node, uint32_t level
 static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uint32_t level)
 {
     uint32_t limit = level == 0 ? graph->m0 : graph->m;
-    vdb_candidate pool[2 * 256 + 1];
+    vdb_candidate pool[VDB_MAX_M0 + 1];
     pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, neighbor);
     pthread_mutex_lock(lock);
     uint32_t *block = link_block(graph, neighbor, level);
@@ -262,7 +262,7 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
         block[1 + count] = node;
         block[0] = count + 1;
     } else {
-        float distances[2 * 256];
+        float distances[VDB_MAX_M0];
         vdb_hnsw_distances(graph, vdb_hnsw_vector(graph, neighbor), block + 1, count, distances);
         pool[0] = (vdb_candidate){node_distance(graph, neighbor, node), node};
         for (uint32_t i = 0; i < count; i++)
@@ -296,7 +296,7 @@ static uint32_t nearest_above(const vdb_hnsw *graph, const vdb_candidate *sorted
 static void add_unvisited_links(const vdb_hnsw *graph, uint32_t node, uint32_t level, vdb_scratch *scratch)
 {
     pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
-    uint32_t links[2 * 256];
+    uint32_t links[VDB_MAX_M0];
     pthread_mutex_lock(lock);
     uint32_t *block = link_block(graph, node, level), count = block[0];
     memcpy(links, block + 1, sizeof *links * count);
@@ -328,7 +328,7 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
         current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
     graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see file/save_order.h */
 
-    uint32_t lowest_top = level < top ? level : top, selected[2 * 256];
+    uint32_t lowest_top = level < top ? level : top, selected[VDB_MAX_M0];
     for (uint32_t l = lowest_top + 1; l-- > 0;) {
         vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, scratch, 1);
         if (relink)
@@ -358,7 +358,7 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
 static void add_back_links(vdb_hnsw *graph, uint32_t node, uint32_t lowest_top)
 {
     pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
-    uint32_t selected[2 * 256];
+    uint32_t selected[VDB_MAX_M0];
     for (uint32_t l = 0; l <= lowest_top; l++) {
         /* A copy: once the first back-link is in, other threads may add to this node's blocks. */
         pthread_mutex_lock(lock);

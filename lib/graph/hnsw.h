@@ -11,14 +11,13 @@
 
 #include "kernels/distance.h"
 #include "util/visited.h"
+#include "util/limits.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #define VDB_NO_NODE UINT32_MAX
-#define VDB_MAX_NODES (UINT32_MAX - 1u)
-#define VDB_MAX_LEVEL 64u
 #define VDB_NODE_LOCK_STRIPES 4096u /* a power of two */
 
 typedef struct vdb_hnsw {

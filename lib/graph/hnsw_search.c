@@ -93,7 +93,7 @@ void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entr
     uint32_t vector_lines = (graph->dim * (uint32_t)sizeof(float) + CACHE_LINE - 1) / CACHE_LINE;
     if (vector_lines > MAX_PREFETCH_LINES)
         vector_lines = MAX_PREFETCH_LINES;
-    uint32_t fresh[2 * 256];
+    uint32_t fresh[VDB_MAX_M0];
 
     vdb_scratch_new_epoch(scratch);
     vdb_scratch_visit(scratch, entry.node);

@@ -4,13 +4,12 @@
  * queries that visit more nodes) balance out.
  */
 #include "util/parallel.h"
+#include "util/limits.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-enum { MAX_WORKERS = 1024 };
 
 typedef struct {
     _Atomic uint64_t next;
@@ -28,14 +27,14 @@ typedef struct {
 uint32_t vdb_online_cores(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (uint32_t)cores;
+    return cores < 1 ? 1 : cores > VDB_MAX_THREADS ? VDB_MAX_THREADS : (uint32_t)cores;
 }
 
 uint32_t vdb_parallel_workers(uint32_t threads, uint64_t items, uint64_t chunk)
 {
     uint32_t workers = threads == 0 ? vdb_online_cores() : threads;
-    if (workers > MAX_WORKERS)
-        workers = MAX_WORKERS;
+    if (workers > VDB_MAX_THREADS)
+        workers = VDB_MAX_THREADS;
     uint64_t chunks = chunk == 0 ? items : (items + chunk - 1) / chunk;
     if (chunks < workers)
         workers = chunks == 0 ? 1 : (uint32_t)chunks;

@@ -5,13 +5,12 @@
 #include "vectors/vectors_file.h"
 
 #include "util/error.h"
+#include "util/limits.h"
 #include "vdb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { MAX_DIM = 65536 };
 
 static int ends_with(const char *text, const char *suffix)
 {
@@ -21,8 +20,8 @@ static int ends_with(const char *text, const char *suffix)
 
 static int check_dim(uint32_t file_dim, uint32_t wanted_dim, const char *path)
 {
-    if (file_dim == 0 || file_dim > MAX_DIM)
-        return vdb_fail(VDB_EFORMAT, "vector file '%s' has dimension %u, outside 1..%d", path, file_dim, MAX_DIM);
+    if (file_dim == 0 || file_dim > VDB_MAX_DIM)
+        return vdb_fail(VDB_EFORMAT, "vector file '%s' has dimension %u, outside 1..%u", path, file_dim, VDB_MAX_DIM);
     if (wanted_dim != 0 && wanted_dim != file_dim)
         return vdb_fail(VDB_EDIM, "dimension mismatch: expected %u, vector file '%s' has %u", wanted_dim, path,
                         file_dim);
@@ -33,8 +32,8 @@ static int parse_raw(vdb_vector_view *out, const vdb_mapping *file, const char *
 {
     if (dim == 0)
         return vdb_fail(VDB_EINVAL, "raw vector file '%s' needs the dimension to be given", path);
-    if (dim > MAX_DIM)
-        return vdb_fail(VDB_EINVAL, "dimension %u is outside 1..%d", dim, MAX_DIM);
+    if (dim > VDB_MAX_DIM)
+        return vdb_fail(VDB_EINVAL, "dimension %u is outside 1..%u", dim, VDB_MAX_DIM);
     size_t row_bytes = (size_t)dim * sizeof(float);
     if (file->length % row_bytes != 0)
         return vdb_fail(VDB_EFORMAT, "raw vector file '%s' has %zu bytes, not a whole number of %u-float rows", path,
