@@ -5,6 +5,8 @@
  */
 #include "util/error.h"
 #include "file/format.h"
+#include "graph/insert.h"
+#include "graph/search.h"
 #include "index/index.h"
 #include "util/parallel.h"
 #include "util/limits.h"
@@ -84,7 +86,7 @@ int vdb_create(vdb_index **out, const vdb_config *cfg)
         return vdb_fail(VDB_ENOMEM, "out of memory creating an index");
     index->kind = VDB_INDEX_OWNED;
     vdb_store_init_owned(&index->store, cfg->dim);
-    if (vdb_hnsw_init(&index->graph, cfg->dim, cfg->metric, cfg->m, cfg->ef_construction, cfg->seed) != VDB_OK) {
+    if (vdb_hnsw_init(&index->graph, &index->store, cfg->metric, cfg->m, cfg->ef_construction, cfg->seed) != VDB_OK) {
         free(index);
         return vdb_fail(VDB_ENOMEM, "out of memory creating an index");
     }
@@ -116,15 +118,12 @@ int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config 
         return code;
     }
     index->config.dim = view->dim;
-    vdb_store_view(&index->store, view->first_row, view->count, view->dim, view->stride);
+    vdb_store_init_owned(&index->store, view->dim); /* no rows until vdb_build links some */
     if (!vdb_labels_init_rows(&index->labels, view->count) ||
-        vdb_hnsw_init(&index->graph, view->dim, cfg->metric, cfg->m, cfg->ef_construction, cfg->seed) != VDB_OK) {
+        vdb_hnsw_init(&index->graph, &index->store, cfg->metric, cfg->m, cfg->ef_construction, cfg->seed) != VDB_OK) {
         vdb_close(index);
         return vdb_fail(VDB_ENOMEM, "out of memory mapping '%s'", vectors_path);
     }
-    index->graph.rows = view->first_row;
-    index->graph.stride = view->stride;
-    index->graph.rows_mapped = 1;
     vdb_mapping_advise(&index->file, 0, index->file.length, MADV_RANDOM);
     *out = index;
     return VDB_OK;
@@ -156,24 +155,16 @@ static int reserve_graph(vdb_index *index, uint64_t n)
     return VDB_OK;
 }
 
-/*
- * Tell the graph where node i's row is. Rows built as one run (build(0, n),
- * then build(n, m), ...) are node i = row first_row + i, which saves a
- * lookup, a likely cache miss, per distance; any other order looks each
- * node's row up in its ids.
- */
-static void point_nodes_at_rows(vdb_index *index, uint64_t first)
+/* Link the nodes reserve_graph made room for; their rows and ids are in place. */
+static int finish_insert(vdb_index *index, uint64_t n)
 {
-    uint64_t built = index->labels.count;
-    if (built == 0) {
-        index->rows_in_order = 1;
-        index->first_row = first;
-    } else if (first != index->first_row + built) {
-        index->rows_in_order = 0;
-    }
-    const vdb_vector_view *view = &index->view;
-    index->graph.rows = view->first_row + (index->rows_in_order ? index->first_row * view->stride : 0);
-    index->graph.node_rows = index->rows_in_order ? NULL : index->labels.ids;
+    int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads);
+    if (code != VDB_OK)
+        return vdb_fail(code,
+                        "out of memory while linking %llu vectors: they are in the index, but some with "
+                        "fewer links than a search would find for them",
+                        (unsigned long long)n);
+    return VDB_OK;
 }
 
 int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
@@ -199,16 +190,16 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
     if (bad < count)
         return vdb_fail(VDB_EINVAL, "row %llu holds NaN or Inf", (unsigned long long)(first + bad));
 
-    if (!vdb_labels_reserve(&index->labels, count))
+    if (!vdb_labels_reserve(&index->labels, count) ||
+        vdb_store_reserve_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count) != VDB_OK)
         return vdb_fail(VDB_ENOMEM, "out of memory building %llu rows", (unsigned long long)count);
     index->ids = index->labels.ids; /* the ids array may have moved */
     if ((code = reserve_graph(index, count)) != VDB_OK)
         return code;
-    point_nodes_at_rows(index, first);
+    vdb_store_link_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count);
     for (uint64_t row = first; row < first + count; row++)
         vdb_labels_append(&index->labels, row);
-    vdb_hnsw_insert(&index->graph, (uint32_t)count, index->config.threads);
-    return VDB_OK;
+    return finish_insert(index, count);
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -262,9 +253,8 @@ int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *
     if ((code = check_new_ids(index, ids, n)) != VDB_OK)
         return code;
 
-    if (!vdb_store_reserve(&index->store, n) || !vdb_labels_reserve(&index->labels, n))
+    if (vdb_store_reserve(&index->store, n) != VDB_OK || !vdb_labels_reserve(&index->labels, n))
         return vdb_fail(VDB_ENOMEM, "out of memory adding %llu vectors", (unsigned long long)n);
-    index->graph.rows = index->store.rows; /* the block may have moved */
     index->ids = index->labels.ids;
     if ((code = reserve_graph(index, n)) != VDB_OK)
         return code;
@@ -273,8 +263,7 @@ int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *
     vdb_store_append(&index->store, vectors, n);
     for (uint64_t i = 0; i < n; i++)
         vdb_labels_append(&index->labels, ids ? ids[i] : next + i);
-    vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads);
-    return VDB_OK;
+    return finish_insert(index, n);
 }
 
 static int check_search(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, const uint64_t *ids)
@@ -289,21 +278,33 @@ static int check_search(const vdb_index *index, const float *queries, uint64_t n
     return VDB_OK;
 }
 
-/* One query's search with the "no result" padding; -1 when out of memory. */
+_Static_assert(sizeof(vdb_candidate) == sizeof(uint64_t), "a result (distance, node) fits an id's slot");
+
+/*
+ * One query's search, its ids and distances padded with "no result" past
+ * what was found. The graph leaves its (distance, node) results in the
+ * caller's ids buffer, each in the slot of the id it becomes, so a search
+ * allocates nothing; memcpy keeps the two types' accesses apart.
+ */
 static int search_one(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids,
                       float *distances, uint32_t *found)
 {
-    int count = vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search, index->ids, ids, distances);
-    if (count < 0)
-        return -1;
-    for (uint32_t i = (uint32_t)count; i < k; i++) {
-        ids[i] = UINT64_MAX;
+    uint32_t count = 0;
+    int code =
+        vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search, NULL, (vdb_candidate *)ids, &count);
+    if (code != VDB_OK)
+        return code;
+    for (uint32_t i = 0; i < k; i++) {
+        vdb_candidate result = {INFINITY, VDB_NO_NODE};
+        if (i < count)
+            memcpy(&result, &ids[i], sizeof result);
+        ids[i] = i < count ? index->ids[result.node] : UINT64_MAX;
         if (distances)
-            distances[i] = INFINITY;
+            distances[i] = result.distance;
     }
     if (found)
-        *found = (uint32_t)count;
-    return 0;
+        *found = count;
+    return VDB_OK;
 }
 
 int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances,
@@ -312,8 +313,8 @@ int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t 
     int code = check_search(index, query, 1, k, ids);
     if (code != VDB_OK)
         return code;
-    if (search_one(index, query, k, ef, ids, distances, found) < 0)
-        return vdb_fail(VDB_ENOMEM, "out of memory searching");
+    if ((code = search_one(index, query, k, ef, ids, distances, found)) != VDB_OK)
+        return vdb_fail(code, "out of memory searching");
     return VDB_OK;
 }
 
@@ -334,7 +335,8 @@ static void search_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
     uint32_t dim = job->index->config.dim;
     for (uint64_t q = begin; q < end; q++)
         if (search_one(job->index, job->queries + q * dim, job->k, job->ef, job->ids + q * job->k,
-                       job->distances ? job->distances + q * job->k : NULL, job->found ? job->found + q : NULL) < 0)
+                       job->distances ? job->distances + q * job->k : NULL,
+                       job->found ? job->found + q : NULL) != VDB_OK)
             atomic_store(&job->out_of_memory, 1);
 }
 
@@ -357,7 +359,22 @@ int vdb_save(const vdb_index *index, const char *path)
 {
     if (!index || !path)
         return vdb_fail(VDB_EINVAL, "%s is NULL", index ? "path" : "index");
-    return vdb_format_save(index, path);
+    const vdb_hnsw *graph = &index->graph;
+    vdb_save_order order;
+    vdb_save_order_make(graph, &order);
+    vdb_file_contents contents = {.graph = graph,
+                                  .ids = index->ids,
+                                  .order = &order,
+                                  .count = graph->count,
+                                  .entry = graph->entry,
+                                  .max_level = graph->max_level,
+                                  .metric = index->config.metric,
+                                  .ef_construction = index->config.ef_construction,
+                                  .ef_search = index->config.ef_search,
+                                  .seed = index->config.seed};
+    int code = vdb_format_save(&contents, path);
+    vdb_save_order_free(&order);
+    return code;
 }
 
 int vdb_open(vdb_index **out, const char *path, uint32_t flags)
@@ -369,10 +386,28 @@ int vdb_open(vdb_index **out, const char *path, uint32_t flags)
     vdb_index *index = calloc(1, sizeof *index);
     if (!index)
         return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
-    int code = vdb_format_open(index, path, flags);
+    vdb_index_file file;
+    int code = vdb_format_open(&file, path, flags);
     if (code != VDB_OK) {
         free(index);
         return code;
+    }
+    const vdb_header *h = &file.header;
+    index->kind = VDB_INDEX_OPENED;
+    index->file = file.mapping;
+    vdb_config_init(&index->config);
+    index->config.dim = h->dim;
+    index->config.metric = h->metric;
+    index->config.m = h->m;
+    index->config.ef_construction = h->ef_construction;
+    index->config.ef_search = h->ef_search;
+    index->config.seed = h->seed;
+    index->ids = file.ids;
+    vdb_store_init_mapped(&index->store, h->dim, file.vectors, h->dim, (uint32_t)h->count);
+    if (vdb_hnsw_init_mapped(&index->graph, &index->store, h->metric, h->m, h->ef_construction, &file.links) !=
+        VDB_OK) {
+        vdb_close(index);
+        return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
     }
     *out = index;
     return VDB_OK;

@@ -2,23 +2,52 @@
  * The index file, format version 1 (docs/format.md describes it byte by
  * byte): a 4 KiB header with a checksummed table of sections, then the
  * vectors, level-0 links, upper-level links and ids, each 4 KiB-aligned so
- * that a mapping of the file is used in place.
+ * that a mapping of the file is used in place. This layer writes, maps and
+ * checks files; it hands decoded parts to the index layer and takes parts
+ * from it, and never calls up into it.
  */
 #ifndef VDB_FORMAT_H
 #define VDB_FORMAT_H
 
-#include "index/index.h"
+#include "file/format_header.h"
+#include "file/save_order.h"
+#include "graph/graph.h"
+#include "util/mapping.h"
 
-#define VDB_FORMAT_VERSION 1u
-#define VDB_HEADER_SIZE 4096u
+/* A mapped index file, checked and decoded; everything points into `mapping`. */
+typedef struct vdb_index_file {
+    vdb_mapping mapping;
+    vdb_header header;
+    const float *vectors; /* header.count rows of header.dim floats */
+    const uint64_t *ids;  /* header.count ids */
+    vdb_hnsw_sections links;
+} vdb_index_file;
 
-/* Write index to path atomically (temporary file, fsync, rename). */
-int vdb_format_save(const vdb_index *index, const char *path);
-
-/* Map path and set index up as a read-only VDB_INDEX_OPENED index; O(1) unless flags ask for more. */
-int vdb_format_open(vdb_index *index, const char *path, uint32_t flags);
+/*
+ * Map path and check its header, plus the whole file with VDB_OPEN_VERIFY;
+ * O(1) otherwise. VDB_OPEN_POPULATE asks the OS to read it all now. The
+ * caller owns out->mapping (vdb_mapping_close) on success.
+ */
+int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags);
 
 /* Check every byte of the file at path: header, section checksums, link ranges. */
 int vdb_format_verify(const char *path);
+
+/* What to write: nodes of a graph, in an order, with their ids and the settings a file records. */
+typedef struct vdb_file_contents {
+    const vdb_hnsw *graph;       /* links, levels and rows of the nodes */
+    const uint64_t *ids;         /* ids[node] */
+    const vdb_save_order *order; /* the nodes to write, in file order (count of them) */
+    uint32_t count;
+    uint32_t entry; /* a node of the graph on level max_level; ignored when count is 0 */
+    uint32_t max_level;
+    int32_t metric;
+    uint32_t ef_construction;
+    uint32_t ef_search;
+    uint64_t seed;
+} vdb_file_contents;
+
+/* Write contents to path atomically (temporary file, fsync, rename). */
+int vdb_format_save(const vdb_file_contents *contents, const char *path);
 
 #endif

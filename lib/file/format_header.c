@@ -8,6 +8,7 @@
 #include "file/checksum.h"
 #include "util/error.h"
 #include "util/limits.h"
+#include "vdb.h"
 
 #include <string.h>
 

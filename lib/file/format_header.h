@@ -5,10 +5,11 @@
 #ifndef VDB_FORMAT_HEADER_H
 #define VDB_FORMAT_HEADER_H
 
-#include "file/format.h"
-
 #include <stddef.h>
 #include <stdint.h>
+
+#define VDB_FORMAT_VERSION 1u
+#define VDB_HEADER_SIZE 4096u
 
 enum { VDB_SECTION_VECTORS, VDB_SECTION_LINKS0, VDB_SECTION_UPPER, VDB_SECTION_IDS, VDB_SECTION_COUNT };
 

@@ -5,7 +5,7 @@
  */
 #include "file/checksum.h"
 #include "util/error.h"
-#include "file/format_header.h"
+#include "file/format.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -124,53 +124,38 @@ int vdb_format_verify(const char *path)
     return code;
 }
 
-int vdb_format_open(vdb_index *index, const char *path, uint32_t flags)
+int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags)
 {
-    vdb_header h;
-    int code = map_and_decode(&index->file, &h, path);
+    vdb_index_file file;
+    int code = map_and_decode(&file.mapping, &file.header, path);
     if (code != VDB_OK)
         return code;
-    const vdb_mapping *file = &index->file;
-    code = flags & VDB_OPEN_VERIFY ? verify_mapping(file, &h, path) : check_upper_start(file, &h, path);
-    if (code == VDB_OK)
-        code = vdb_hnsw_init_mapped(&index->graph, h.dim, h.metric, h.m);
+    const vdb_header *h = &file.header;
+    const vdb_mapping *mapping = &file.mapping;
+    code = flags & VDB_OPEN_VERIFY ? verify_mapping(mapping, h, path) : check_upper_start(mapping, h, path);
     if (code != VDB_OK) {
-        vdb_mapping_close(&index->file);
-        return code == VDB_ENOMEM ? vdb_fail(code, "out of memory opening '%s'", path) : code;
+        vdb_mapping_close(&file.mapping);
+        return code;
     }
-
-    vdb_config_init(&index->config);
-    index->config.dim = h.dim;
-    index->config.metric = h.metric;
-    index->config.m = h.m;
-    index->config.ef_construction = h.ef_construction;
-    index->config.ef_search = h.ef_search;
-    index->config.seed = h.seed;
-    index->kind = VDB_INDEX_OPENED;
-
-    const float *vectors = section_bytes(file, &h, VDB_SECTION_VECTORS);
-    vdb_store_view(&index->store, vectors, h.count, h.dim, h.dim);
-    index->ids = section_bytes(file, &h, VDB_SECTION_IDS);
-
-    vdb_hnsw *graph = &index->graph;
-    graph->rows = vectors;
-    graph->rows_mapped = 1;
-    graph->count = graph->allocated = graph->capacity = (uint32_t)h.count;
-    graph->links0 = (uint32_t *)section_bytes(file, &h, VDB_SECTION_LINKS0);
-    graph->upper_start = (uint32_t *)section_bytes(file, &h, VDB_SECTION_UPPER);
-    graph->upper_links = graph->upper_start + h.count + 1;
-    graph->upper_blocks = graph->upper_capacity = h.upper_blocks;
-    graph->entry = h.count ? (uint32_t)h.entry : VDB_NO_NODE;
-    graph->max_level = h.max_level;
-    graph->ef_construction = h.ef_construction;
+    file.vectors = section_bytes(mapping, h, VDB_SECTION_VECTORS);
+    file.ids = section_bytes(mapping, h, VDB_SECTION_IDS);
+    file.links = (vdb_hnsw_sections){
+        .links0 = section_bytes(mapping, h, VDB_SECTION_LINKS0),
+        .upper_start = section_bytes(mapping, h, VDB_SECTION_UPPER),
+        .count = (uint32_t)h->count,
+        .upper_blocks = h->upper_blocks,
+        .entry = h->count ? (uint32_t)h->entry : VDB_NO_NODE,
+        .max_level = h->max_level,
+    };
 
     /* A graph walk touches rows in no order the kernel could predict: read ahead nothing. */
     if (flags & VDB_OPEN_POPULATE)
-        vdb_mapping_advise(file, 0, file->length, MADV_WILLNEED);
+        vdb_mapping_advise(mapping, 0, mapping->length, MADV_WILLNEED);
     else
-        vdb_mapping_advise(file, h.sections[VDB_SECTION_VECTORS].offset,
-                           h.sections[VDB_SECTION_VECTORS].length + h.sections[VDB_SECTION_LINKS0].length +
+        vdb_mapping_advise(mapping, h->sections[VDB_SECTION_VECTORS].offset,
+                           h->sections[VDB_SECTION_VECTORS].length + h->sections[VDB_SECTION_LINKS0].length +
                                VDB_SECTION_ALIGN,
                            MADV_RANDOM);
+    *out = file;
     return VDB_OK;
 }

@@ -5,6 +5,7 @@
  * complete new one, whatever fails (a full disk, a crash, a signal).
  */
 #include "file/checksum.h"
+#include "file/format.h"
 #include "util/error.h"
 #include "util/limits.h"
 #include "file/format_header.h"
@@ -101,10 +102,11 @@ static void write_renumbered_links(writer *w, const vdb_hnsw *graph, vdb_header 
     header->sections[VDB_SECTION_UPPER].crc = w->crc;
 }
 
-static void write_sections(writer *w, const vdb_index *index, vdb_header *header, const vdb_save_order *order)
+static void write_sections(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
-    const vdb_hnsw *graph = &index->graph;
-    uint32_t count = (uint32_t)header->count;
+    const vdb_hnsw *graph = contents->graph;
+    const vdb_save_order *order = contents->order;
+    uint32_t count = contents->count;
 
     begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
     for (uint32_t i = 0; i < count; i++)
@@ -118,26 +120,29 @@ static void write_sections(writer *w, const vdb_index *index, vdb_header *header
 
     begin_section(w, &header->sections[VDB_SECTION_IDS]);
     for (uint32_t i = 0; i < count; i++)
-        write_bytes(w, &index->ids[vdb_save_order_node(order, i)], sizeof(uint64_t));
+        write_bytes(w, &contents->ids[vdb_save_order_node(order, i)], sizeof(uint64_t));
     header->sections[VDB_SECTION_IDS].crc = w->crc;
 }
 
-/* Fill the header for index and lay out its sections; returns the file's length. */
-static uint64_t describe(const vdb_index *index, vdb_header *header)
+/* Fill the header for contents and lay out its sections; returns the file's length. */
+static uint64_t describe(const vdb_file_contents *contents, vdb_header *header)
 {
-    const vdb_hnsw *graph = &index->graph;
+    const vdb_hnsw *graph = contents->graph;
+    uint32_t count = contents->count;
     memset(header, 0, sizeof *header);
-    header->dim = index->config.dim;
-    header->metric = index->config.metric;
+    header->dim = graph->dim;
+    header->metric = contents->metric;
     header->m = graph->m;
     header->m0 = graph->m0;
-    header->ef_construction = index->config.ef_construction;
-    header->ef_search = index->config.ef_search;
-    header->max_level = graph->count ? graph->max_level : 0;
-    header->count = graph->count;
-    header->entry = graph->count ? graph->entry : UINT64_MAX;
-    header->seed = index->config.seed;
-    header->upper_blocks = graph->count ? graph->upper_start[graph->count] : 0;
+    header->ef_construction = contents->ef_construction;
+    header->ef_search = contents->ef_search;
+    header->max_level = count ? contents->max_level : 0;
+    header->count = count;
+    header->entry = count ? vdb_save_order_rank(contents->order, contents->entry) : UINT64_MAX;
+    header->seed = contents->seed;
+    header->upper_blocks = 0;
+    for (uint32_t i = 0; i < count; i++)
+        header->upper_blocks += vdb_hnsw_level(graph, vdb_save_order_node(contents->order, i));
     return vdb_header_layout(header);
 }
 
@@ -159,10 +164,10 @@ static void sync_folder(const char *path)
     }
 }
 
-int vdb_format_save(const vdb_index *index, const char *path)
+int vdb_format_save(const vdb_file_contents *contents, const char *path)
 {
     vdb_header header;
-    uint64_t file_length = describe(index, &header);
+    uint64_t file_length = describe(contents, &header);
 
     size_t path_length = strlen(path);
     char *temporary = malloc(path_length + sizeof ".tmp-XXXXXX");
@@ -190,12 +195,7 @@ int vdb_format_save(const vdb_index *index, const char *path)
 
     unsigned char header_bytes[VDB_HEADER_SIZE] = {0};
     write_bytes(&w, header_bytes, sizeof header_bytes); /* the real header goes in last, checksums known */
-    vdb_save_order order;
-    vdb_save_order_make(&index->graph, &order);
-    if (header.count)
-        header.entry = vdb_save_order_rank(&order, (uint32_t)header.entry);
-    write_sections(&w, index, &header, &order);
-    vdb_save_order_free(&order);
+    write_sections(&w, contents, &header);
     pad_to(&w, file_length); /* the file ends on a 4 KiB boundary, as docs/format.md says */
     if (!w.failed) {
         vdb_header_encode(&header, header_bytes);

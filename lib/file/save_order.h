@@ -11,7 +11,7 @@
 #ifndef VDB_SAVE_ORDER_H
 #define VDB_SAVE_ORDER_H
 
-#include "graph/hnsw.h"
+#include "graph/graph.h"
 
 typedef struct vdb_save_order {
     uint32_t *order; /* order[i]: the node written i-th */

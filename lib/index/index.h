@@ -6,11 +6,11 @@
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
-#include "graph/hnsw.h"
+#include "graph/graph.h"
 #include "index/labels.h"
 #include "util/mapping.h"
-#include "vectors/store.h"
 #include "vdb.h"
+#include "vectors/store.h"
 #include "vectors/vectors_file.h"
 
 typedef enum {
@@ -24,11 +24,9 @@ struct vdb_index {
     vdb_index_kind kind;
     vdb_mapping file;     /* the user's vector file or the index file */
     vdb_vector_view view; /* VDB_INDEX_OVER_FILE: the file's rows */
-    vdb_store store;
-    vdb_labels labels; /* not used by VDB_INDEX_OPENED */
-    int rows_in_order; /* VDB_INDEX_OVER_FILE: node i is row first_row + i, so no lookup per node */
-    uint64_t first_row;
-    const uint64_t *ids; /* ids[node]: labels.ids, or the index file's ids section */
+    vdb_store store;      /* where each node's vector is; the graph reads it */
+    vdb_labels labels;    /* not used by VDB_INDEX_OPENED */
+    const uint64_t *ids;  /* ids[node]: labels.ids, or the index file's ids section */
     vdb_hnsw graph;
 };
 

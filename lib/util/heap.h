@@ -1,10 +1,14 @@
 /*
  * Binary heaps of (distance, node) pairs for the beam search: a min-heap of
- * candidates to expand and a max-heap of the best results so far. Storage is
- * reused across searches; a push that cannot grow the storage is dropped.
+ * candidates to expand and a max-heap of the best results so far. Storage
+ * is reserved before a search starts, so a push never allocates and never
+ * fails; what may grow (the candidates of a filtered search) is grown by the
+ * search itself, which reports VDB_ENOMEM.
  */
 #ifndef VDB_HEAP_H
 #define VDB_HEAP_H
+
+#include "vdb.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,16 +24,17 @@ typedef struct vdb_heap {
     uint32_t capacity;
 } vdb_heap;
 
+/* Room for `capacity` items: VDB_OK or VDB_ENOMEM (and the heap is unchanged). */
 static inline int vdb_heap_reserve(vdb_heap *heap, uint32_t capacity)
 {
     if (capacity <= heap->capacity)
-        return 1;
+        return VDB_OK;
     vdb_candidate *items = realloc(heap->items, sizeof *items * capacity);
     if (!items)
-        return 0;
+        return VDB_ENOMEM;
     heap->items = items;
     heap->capacity = capacity;
-    return 1;
+    return VDB_OK;
 }
 
 static inline void vdb_heap_free(vdb_heap *heap)
@@ -44,11 +49,8 @@ static inline int vdb_heap_above(vdb_candidate a, vdb_candidate b, int max)
     return max ? a.distance > b.distance : a.distance < b.distance;
 }
 
-static inline void vdb_heap_push(vdb_heap *heap, vdb_candidate item, int max)
+static inline void vdb_heap_sift_up(vdb_heap *heap, uint32_t at, vdb_candidate item, int max)
 {
-    if (heap->size == heap->capacity && !vdb_heap_reserve(heap, heap->capacity ? heap->capacity * 2 : 64))
-        return;
-    uint32_t at = heap->size++;
     while (at > 0) {
         uint32_t parent = (at - 1) / 2;
         if (!vdb_heap_above(item, heap->items[parent], max))
@@ -57,6 +59,12 @@ static inline void vdb_heap_push(vdb_heap *heap, vdb_candidate item, int max)
         at = parent;
     }
     heap->items[at] = item;
+}
+
+/* Push into a heap with room (size < capacity, which the caller made sure of). */
+static inline void vdb_heap_push(vdb_heap *heap, vdb_candidate item, int max)
+{
+    vdb_heap_sift_up(heap, heap->size++, item, max);
 }
 
 static inline vdb_candidate vdb_heap_pop(vdb_heap *heap, int max)
@@ -78,6 +86,16 @@ static inline vdb_candidate vdb_heap_pop(vdb_heap *heap, int max)
     if (size > 0)
         heap->items[at] = last;
     return top;
+}
+
+/* Remove every item farther than `limit` from a min-heap, keeping the rest a heap. */
+static inline void vdb_heap_drop_beyond(vdb_heap *heap, float limit)
+{
+    uint32_t size = heap->size;
+    heap->size = 0; /* rebuilt in place: item i moves to a slot at or before i, after i was read */
+    for (uint32_t i = 0; i < size; i++)
+        if (!(heap->items[i].distance > limit))
+            vdb_heap_sift_up(heap, heap->size++, heap->items[i], 0);
 }
 
 /* Heap-sort a max-heap in place: afterwards items[0 .. old size) run nearest first and size is 0. */

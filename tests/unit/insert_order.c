@@ -5,7 +5,8 @@
  * other nodes are inserted, then finishes. That node must still be found as
  * its own nearest neighbour.
  */
-#include "graph/hnsw.h"
+#include "graph/insert.h"
+#include "graph/search.h"
 #include "testutil.h"
 #include "vdb.h"
 
@@ -18,16 +19,20 @@ enum { ROWS = 400, DIM = 12, M = 4, EF_CONSTRUCTION = 200, SEARCH_EF = 100 };
 /* Whether node `held_up`, held up between its two steps while the rest were inserted, is found as itself. */
 static int found_after_holdup(const float *rows, uint32_t held_up, uint64_t seed)
 {
+    vdb_store store;
+    vdb_store_init_owned(&store, DIM);
+    cr_assert_eq(vdb_store_reserve(&store, ROWS), VDB_OK);
+    vdb_store_append(&store, rows, ROWS);
     vdb_hnsw graph;
-    cr_assert_eq(vdb_hnsw_init(&graph, DIM, VDB_METRIC_L2, M, EF_CONSTRUCTION, seed), VDB_OK);
-    graph.rows = rows;
+    cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, M, EF_CONSTRUCTION, seed), VDB_OK);
 
     cr_assert_eq(vdb_hnsw_reserve(&graph, held_up, 1), VDB_OK);
-    vdb_hnsw_insert(&graph, held_up, 1);
+    cr_assert_eq(vdb_hnsw_insert(&graph, held_up, 1), VDB_OK);
 
     cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS - held_up, 1), VDB_OK);
-    vdb_scratch *scratch = vdb_scratch_acquire(graph.scratch_pool, graph.allocated, graph.m0 + 1);
-    cr_assert_not_null(scratch);
+    vdb_scratch *scratch = NULL;
+    cr_assert_eq(vdb_scratch_acquire(graph.scratch_pool, vdb_hnsw_scratch_size(&graph, EF_CONSTRUCTION), &scratch),
+                 VDB_OK);
     vdb_hnsw_pending late = vdb_hnsw_insert_begin(&graph, held_up, scratch);
     for (uint32_t node = held_up + 1; node < ROWS; node++) {
         vdb_hnsw_pending pending = vdb_hnsw_insert_begin(&graph, node, scratch);
@@ -37,12 +42,13 @@ static int found_after_holdup(const float *rows, uint32_t held_up, uint64_t seed
     vdb_scratch_release(graph.scratch_pool, scratch);
     graph.count = graph.allocated;
 
-    uint64_t labels[ROWS], id = UINT64_MAX;
-    for (uint64_t i = 0; i < ROWS; i++)
-        labels[i] = i;
-    cr_assert_eq(vdb_hnsw_search(&graph, rows + (size_t)held_up * DIM, 1, SEARCH_EF, labels, &id, NULL), 1);
+    vdb_candidate nearest;
+    uint32_t found = 0;
+    cr_assert_eq(vdb_hnsw_search(&graph, rows + (size_t)held_up * DIM, 1, SEARCH_EF, NULL, &nearest, &found), VDB_OK);
+    cr_assert_eq(found, 1);
     vdb_hnsw_destroy(&graph);
-    return id == held_up;
+    vdb_store_destroy(&store);
+    return nearest.node == held_up;
 }
 
 Test(insert_order, a_node_held_up_while_the_graph_grows_is_still_found)

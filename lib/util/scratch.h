@@ -4,8 +4,8 @@
  * search's heaps. A pool hands one to each searching thread, so steady-state
  * searches allocate nothing.
  */
-#ifndef VDB_VISITED_H
-#define VDB_VISITED_H
+#ifndef VDB_SCRATCH_H
+#define VDB_SCRATCH_H
 
 #include "util/heap.h"
 
@@ -20,7 +20,7 @@ typedef struct vdb_scratch {
     vdb_heap results;
     uint32_t *neighbors; /* a copy of one link list, taken under the node's lock while building */
     uint32_t neighbor_capacity;
-    int request_rows;   /* ask the kernel for each row's pages before reading it (see hnsw_search.c) */
+    int request_rows;   /* ask the kernel for each row's pages before reading it (see graph/search.c) */
     uint64_t distances; /* distances the beam search computed: how a search times itself */
     struct vdb_scratch *next_free;
 } vdb_scratch;
@@ -33,11 +33,20 @@ typedef struct vdb_scratch_pool {
 void vdb_scratch_pool_init(vdb_scratch_pool *pool);
 void vdb_scratch_pool_destroy(vdb_scratch_pool *pool);
 
+/* What a search needs room for. */
+typedef struct vdb_scratch_size {
+    uint32_t nodes; /* nodes it may visit: the graph's node count */
+    uint32_t links; /* links in the longest block */
+    uint32_t ef;    /* beam width */
+} vdb_scratch_size;
+
 /*
- * Take a scratch able to tag `nodes` nodes and copy `links` links; NULL when
- * out of memory. Give it back with vdb_scratch_release.
+ * Take a scratch with room for a search of `size`: the results heap holds ef
+ * plus a block of links, the candidates heap twice that, which a search
+ * keeps to by dropping candidates it will never expand (graph/search.c).
+ * VDB_OK or VDB_ENOMEM. Give it back with vdb_scratch_release.
  */
-vdb_scratch *vdb_scratch_acquire(vdb_scratch_pool *pool, uint32_t nodes, uint32_t links);
+int vdb_scratch_acquire(vdb_scratch_pool *pool, vdb_scratch_size size, vdb_scratch **out);
 void vdb_scratch_release(vdb_scratch_pool *pool, vdb_scratch *scratch);
 
 /* Start a new search: every node becomes unvisited. */

@@ -2,7 +2,9 @@
  * The scratch pool: a mutex-guarded free list. Scratch grows (never shrinks)
  * to the largest index it has served.
  */
-#include "util/visited.h"
+#include "util/scratch.h"
+
+#include "vdb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,29 +34,34 @@ void vdb_scratch_pool_destroy(vdb_scratch_pool *pool)
     pthread_mutex_destroy(&pool->lock);
 }
 
-static int scratch_fit(vdb_scratch *scratch, uint32_t nodes, uint32_t links)
+static int scratch_fit(vdb_scratch *scratch, vdb_scratch_size size)
 {
-    if (nodes > scratch->tag_capacity) {
-        uint32_t capacity = nodes + nodes / 4 + 64 < nodes ? nodes : nodes + nodes / 4 + 64;
+    if (size.nodes > scratch->tag_capacity) {
+        uint32_t capacity =
+            size.nodes + size.nodes / 4 + 64 < size.nodes ? size.nodes : size.nodes + size.nodes / 4 + 64;
         uint16_t *tags = calloc(capacity, sizeof *tags);
         if (!tags)
-            return 0;
+            return VDB_ENOMEM;
         free(scratch->tags);
         scratch->tags = tags;
         scratch->tag_capacity = capacity;
         scratch->epoch = 0;
     }
-    if (links > scratch->neighbor_capacity) {
-        uint32_t *neighbors = realloc(scratch->neighbors, sizeof *neighbors * links);
+    if (size.links > scratch->neighbor_capacity) {
+        uint32_t *neighbors = realloc(scratch->neighbors, sizeof *neighbors * size.links);
         if (!neighbors)
-            return 0;
+            return VDB_ENOMEM;
         scratch->neighbors = neighbors;
-        scratch->neighbor_capacity = links;
+        scratch->neighbor_capacity = size.links;
     }
-    return vdb_heap_reserve(&scratch->candidates, 256) && vdb_heap_reserve(&scratch->results, 256);
+    uint64_t results = (uint64_t)size.ef + size.links + 1;
+    if (2 * results > UINT32_MAX)
+        return VDB_ENOMEM;
+    int code = vdb_heap_reserve(&scratch->results, (uint32_t)results);
+    return code != VDB_OK ? code : vdb_heap_reserve(&scratch->candidates, (uint32_t)(2 * results));
 }
 
-vdb_scratch *vdb_scratch_acquire(vdb_scratch_pool *pool, uint32_t nodes, uint32_t links)
+int vdb_scratch_acquire(vdb_scratch_pool *pool, vdb_scratch_size size, vdb_scratch **out)
 {
     pthread_mutex_lock(&pool->lock);
     vdb_scratch *scratch = pool->free_list;
@@ -63,12 +70,14 @@ vdb_scratch *vdb_scratch_acquire(vdb_scratch_pool *pool, uint32_t nodes, uint32_
     pthread_mutex_unlock(&pool->lock);
 
     if (!scratch && !(scratch = calloc(1, sizeof *scratch)))
-        return NULL;
-    if (!scratch_fit(scratch, nodes, links)) {
+        return VDB_ENOMEM;
+    int code = scratch_fit(scratch, size);
+    if (code != VDB_OK) {
         vdb_scratch_release(pool, scratch);
-        return NULL;
+        return code;
     }
-    return scratch;
+    *out = scratch;
+    return VDB_OK;
 }
 
 void vdb_scratch_release(vdb_scratch_pool *pool, vdb_scratch *scratch)

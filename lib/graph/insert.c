@@ -1,215 +1,25 @@
 /*
- * Building the graph: levels, storage growth and parallel insertion with
- * the diversity heuristic for choosing neighbours (Malkov & Yashunin,
- * algorithm 4): a candidate is kept only if it is nearer to the new node
- * than to every neighbour kept before it, which spreads links across
- * directions and keeps clusters connected.
+ * Parallel insertion: each worker takes chunks of new nodes; a node chooses
+ * its links by a beam search of the graph as it is, then its neighbours link
+ * back to it under their locks, re-choosing their own links by the
+ * heuristic when their blocks are full.
  */
-#include "graph/hnsw.h"
+#include "graph/insert.h"
 
-#include "graph/hnsw_search.h"
+#include "graph/search.h"
 #include "util/parallel.h"
 #include "vdb.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-enum { INSERT_CHUNK = 8 };
-
-static uint64_t next_random(uint64_t *state)
-{
-    /* splitmix64: tiny, seedable, good enough for drawing levels */
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static uint32_t random_level(vdb_hnsw *graph)
-{
-    double uniform = (double)(next_random(&graph->rng_state) >> 11) * 0x1.0p-53; /* [0, 1) */
-    double level = -log(1.0 - uniform) * graph->level_multiplier;
-    return level >= VDB_MAX_LEVEL ? VDB_MAX_LEVEL : (uint32_t)level;
-}
-
-static int init_common(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m)
-{
-    memset(graph, 0, sizeof *graph);
-    graph->dim = dim;
-    graph->m = m;
-    graph->m0 = 2 * m;
-    graph->distance = vdb_distance_for(metric);
-    graph->distance4 = vdb_distance4_for(metric);
-    graph->stride = dim;
-    graph->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
-    graph->entry = VDB_NO_NODE;
-    graph->scratch_pool = malloc(sizeof *graph->scratch_pool);
-    if (!graph->scratch_pool)
-        return VDB_ENOMEM;
-    vdb_scratch_pool_init(graph->scratch_pool);
-    pthread_mutex_init(&graph->entry_lock, NULL);
-    return VDB_OK;
-}
-
-int vdb_hnsw_init_mapped(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m)
-{
-    return init_common(graph, dim, metric, m);
-}
-
-int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction, uint64_t seed)
-{
-    int code = init_common(graph, dim, metric, m);
-    if (code != VDB_OK)
-        return code;
-    graph->ef_construction = ef_construction;
-    graph->level_multiplier = 1.0 / log((double)m);
-    graph->rng_state = seed;
-    graph->owns_links = 1;
-    graph->upper_start = calloc(1, sizeof *graph->upper_start);
-    graph->node_locks = malloc(sizeof *graph->node_locks * VDB_NODE_LOCK_STRIPES);
-    if (!graph->upper_start || !graph->node_locks) {
-        vdb_hnsw_destroy(graph);
-        return VDB_ENOMEM;
-    }
-    for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
-        pthread_mutex_init(&graph->node_locks[i], NULL);
-    return VDB_OK;
-}
-
-void vdb_hnsw_destroy(vdb_hnsw *graph)
-{
-    if (graph->owns_links) {
-        free(graph->links0);
-        free(graph->parents);
-        free(graph->upper_start);
-        free(graph->upper_links);
-    }
-    if (graph->node_locks) {
-        for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
-            pthread_mutex_destroy(&graph->node_locks[i]);
-        free(graph->node_locks);
-    }
-    if (graph->scratch_pool) {
-        vdb_scratch_pool_destroy(graph->scratch_pool);
-        free(graph->scratch_pool);
-        pthread_mutex_destroy(&graph->entry_lock);
-    }
-    memset(graph, 0, sizeof *graph);
-}
-
-/* Grow an array of `old_count` elements to `new_count`, zeroing the new part. */
-static void *grow_zeroed(void *array, size_t element, uint64_t old_count, uint64_t new_count)
-{
-    if (new_count > SIZE_MAX / element)
-        return NULL;
-    unsigned char *grown = realloc(array, element * new_count);
-    if (grown)
-        memset(grown + element * old_count, 0, element * (new_count - old_count));
-    return grown;
-}
-
-static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
-{
-    if (nodes <= graph->capacity)
-        return 1;
-    uint64_t capacity = (uint64_t)graph->capacity * 3 / 2;
-    if (capacity < nodes)
-        capacity = nodes;
-    if (capacity > VDB_MAX_NODES)
-        capacity = VDB_MAX_NODES;
-    uint32_t *links0 = grow_zeroed(graph->links0, sizeof(uint32_t) * (graph->m0 + 1), graph->capacity, capacity);
-    if (!links0)
-        return 0;
-    graph->links0 = links0;
-    uint32_t *parents = grow_zeroed(graph->parents, sizeof(uint32_t), graph->capacity, capacity);
-    if (!parents)
-        return 0;
-    graph->parents = parents;
-    uint32_t *upper_start = grow_zeroed(graph->upper_start, sizeof(uint32_t), graph->capacity + 1, capacity + 1);
-    if (!upper_start)
-        return 0;
-    graph->upper_start = upper_start;
-    graph->capacity = (uint32_t)capacity;
-    return 1;
-}
-
-static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)
-{
-    if (blocks <= graph->upper_capacity)
-        return 1;
-    uint64_t capacity = graph->upper_capacity * 3 / 2 + 64;
-    if (capacity < blocks)
-        capacity = blocks;
-    uint32_t *links =
-        grow_zeroed(graph->upper_links, sizeof(uint32_t) * (graph->m + 1), graph->upper_capacity, capacity);
-    if (!links)
-        return 0;
-    graph->upper_links = links;
-    graph->upper_capacity = capacity;
-    return 1;
-}
-
-/* Have `workers` scratches in the pool, sized for the graph, so insertion allocates nothing. */
-static int warm_scratch_pool(vdb_hnsw *graph, uint32_t workers)
-{
-    vdb_scratch **taken = malloc(sizeof *taken * workers);
-    if (!taken)
-        return 0;
-    uint32_t held = 0;
-    int ok = 1;
-    for (; held < workers; held++)
-        if (!(taken[held] = vdb_scratch_acquire(graph->scratch_pool, graph->allocated, graph->m0 + 1))) {
-            ok = 0;
-            break;
-        }
-    while (held > 0)
-        vdb_scratch_release(graph->scratch_pool, taken[--held]);
-    free(taken);
-    return ok;
-}
-
-int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads)
-{
-    if (more > VDB_MAX_NODES - graph->allocated)
-        return VDB_ERANGE;
-    uint32_t first = graph->allocated, end = first + more;
-    if (!reserve_nodes(graph, end))
-        return VDB_ENOMEM;
-
-    uint64_t saved_rng = graph->rng_state;
-    for (uint32_t node = first; node < end; node++) {
-        uint64_t start = graph->upper_start[node], level = random_level(graph);
-        if (start + level > UINT32_MAX) {
-            graph->rng_state = saved_rng;
-            return VDB_ERANGE;
-        }
-        graph->upper_start[node + 1] = (uint32_t)(start + level);
-    }
-    if (!reserve_upper_blocks(graph, graph->upper_start[end])) {
-        graph->rng_state = saved_rng;
-        return VDB_ENOMEM;
-    }
-    uint32_t old_allocated = graph->allocated;
-    graph->allocated = end;
-    if (!warm_scratch_pool(graph, vdb_parallel_workers(threads, more, INSERT_CHUNK))) {
-        graph->allocated = old_allocated;
-        graph->rng_state = saved_rng;
-        return VDB_ENOMEM;
-    }
-    graph->upper_blocks = graph->upper_start[end];
-    return VDB_OK;
-}
 
 static float node_distance(const vdb_hnsw *graph, uint32_t a, uint32_t b)
 {
     return graph->distance(vdb_hnsw_vector(graph, a), vdb_hnsw_vector(graph, b), graph->dim);
 }
 
-/* The diversity heuristic over candidates sorted nearest first; writes up to `limit` nodes. */
-static uint32_t select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count, uint32_t limit,
-                                 uint32_t *selected)
+uint32_t vdb_hnsw_select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count, uint32_t limit,
+                                   uint32_t *selected)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < count && kept < limit; i++) {
@@ -268,7 +78,7 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
         for (uint32_t i = 0; i < count; i++)
             pool[1 + i] = (vdb_candidate){distances[i], block[1 + i]};
         sort_candidates(pool, count + 1);
-        block[0] = select_neighbors(graph, pool, count + 1, limit, block + 1);
+        block[0] = vdb_hnsw_select_neighbors(graph, pool, count + 1, limit, block + 1);
     }
     pthread_mutex_unlock(lock);
 }
@@ -330,7 +140,9 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
 
     uint32_t lowest_top = level < top ? level : top, selected[VDB_MAX_M0];
     for (uint32_t l = lowest_top + 1; l-- > 0;) {
-        vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, scratch, 1);
+        int code = vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, NULL, scratch, 1);
+        if (code != VDB_OK) /* the node still gets the best links found so far; the caller hears of it */
+            atomic_store(&graph->insert_error, code);
         if (relink)
             add_unvisited_links(graph, node, l, scratch);
         uint32_t found = scratch->results.size;
@@ -344,7 +156,7 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
         current = sorted[0];
         if (l == 0)
             graph->parents[node] = nearest_above(graph, sorted, found, level, graph->parents[node]);
-        uint32_t kept = select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
+        uint32_t kept = vdb_hnsw_select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
         pthread_mutex_lock(lock);
         uint32_t *block = link_block(graph, node, l);
         memcpy(block + 1, selected, sizeof *selected * kept);
@@ -423,9 +235,10 @@ static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
 {
     (void)worker;
     insert_job *job = raw;
-    vdb_scratch *scratch = vdb_scratch_acquire(job->graph->scratch_pool, job->graph->allocated, job->graph->m0 + 1);
-    if (!scratch)
-        return; /* not reached: vdb_hnsw_reserve warmed a scratch per worker */
+    vdb_scratch *scratch = NULL;
+    if (vdb_scratch_acquire(job->graph->scratch_pool, vdb_hnsw_scratch_size(job->graph, job->graph->ef_construction),
+                            &scratch) != VDB_OK)
+        abort(); /* not reached: vdb_hnsw_reserve warmed a scratch of this size per worker */
     for (uint64_t i = begin; i < end; i++) {
         vdb_hnsw_pending pending = vdb_hnsw_insert_begin(job->graph, job->first + (uint32_t)i, scratch);
         vdb_hnsw_insert_end(job->graph, &pending, scratch);
@@ -433,11 +246,11 @@ static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
     vdb_scratch_release(job->graph->scratch_pool, scratch);
 }
 
-void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
+int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
 {
     uint32_t first = graph->allocated - more;
     if (more == 0)
-        return;
+        return VDB_OK;
     if (graph->entry == VDB_NO_NODE) {
         graph->entry = first; /* the first node needs no links: there is nothing to link to */
         graph->parents[first] = VDB_NO_NODE;
@@ -446,7 +259,9 @@ void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
         more--;
     }
     atomic_store(&graph->published, first);
+    atomic_store(&graph->insert_error, VDB_OK);
     insert_job job = {graph, first};
-    vdb_parallel_for(threads, more, INSERT_CHUNK, insert_chunk, &job);
+    vdb_parallel_for(threads, more, VDB_INSERT_CHUNK, insert_chunk, &job);
     graph->count = graph->allocated;
+    return atomic_load(&graph->insert_error);
 }

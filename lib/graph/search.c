@@ -11,7 +11,9 @@
  * (MADV_WILLNEED, which starts the reads and returns), and the disk serves
  * them together. In memory the hint is off and costs two clock reads a search.
  */
-#include "graph/hnsw_search.h"
+#include "graph/search.h"
+
+#include "vdb.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -86,8 +88,29 @@ vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_can
     return best;
 }
 
-void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
-                   vdb_scratch *scratch, int locked)
+/*
+ * Room for one more candidate. A candidate farther than every result once ef
+ * results are in will never be expanded (results only get nearer), so those
+ * are dropped first; only a walk that accepts few nodes needs the list to grow.
+ */
+static int make_room(vdb_heap *candidates, const vdb_heap *results, uint32_t ef)
+{
+    if (candidates->size < candidates->capacity)
+        return VDB_OK;
+    if (results->size >= ef)
+        vdb_heap_drop_beyond(candidates, results->items[0].distance);
+    if (candidates->size < candidates->capacity)
+        return VDB_OK;
+    return candidates->capacity > UINT32_MAX / 2 ? VDB_ENOMEM : vdb_heap_reserve(candidates, 2 * candidates->capacity);
+}
+
+static inline int accepted(const vdb_accept *accept, uint32_t node)
+{
+    return !accept || accept->accepts(accept->context, node);
+}
+
+int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
+                  const vdb_accept *accept, vdb_scratch *scratch, int locked)
 {
     vdb_heap *candidates = &scratch->candidates, *results = &scratch->results;
     uint32_t vector_lines = (graph->dim * (uint32_t)sizeof(float) + CACHE_LINE - 1) / CACHE_LINE;
@@ -98,7 +121,8 @@ void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entr
     vdb_scratch_new_epoch(scratch);
     vdb_scratch_visit(scratch, entry.node);
     vdb_heap_push(candidates, entry, 0);
-    vdb_heap_push(results, entry, 1);
+    if (accepted(accept, entry.node))
+        vdb_heap_push(results, entry, 1);
 
     while (candidates->size > 0) {
         vdb_candidate nearest = candidates->items[0];
@@ -130,52 +154,60 @@ void vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entr
             for (uint32_t g = 0; g < group; g++) {
                 if (results->size < ef || distances[g] < results->items[0].distance) {
                     vdb_candidate found = {distances[g], fresh[i + g]};
+                    int code = make_room(candidates, results, ef);
+                    if (code != VDB_OK)
+                        return code;
                     vdb_heap_push(candidates, found, 0);
-                    vdb_heap_push(results, found, 1);
-                    if (results->size > ef)
-                        vdb_heap_pop(results, 1);
+                    if (accepted(accept, found.node)) {
+                        vdb_heap_push(results, found, 1);
+                        if (results->size > ef)
+                            vdb_heap_pop(results, 1);
+                    }
                 }
             }
         }
     }
+    return VDB_OK;
 }
 
-int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const uint64_t *labels,
-                    uint64_t *ids, float *distances)
+int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
+                    vdb_candidate *results, uint32_t *found)
 {
+    *found = 0;
     if (graph->count == 0 || graph->entry == VDB_NO_NODE)
-        return 0;
-    vdb_scratch *scratch = vdb_scratch_acquire(graph->scratch_pool, graph->allocated, graph->m0 + 1);
-    if (!scratch)
-        return -1;
+        return VDB_OK;
+    if (ef < k)
+        ef = k;
+    vdb_scratch *scratch = NULL;
+    int code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, ef), &scratch);
+    if (code != VDB_OK)
+        return code;
 
-    uint64_t started = graph->rows_mapped ? now_ns() : 0;
-    scratch->request_rows = graph->rows_mapped && atomic_load_explicit(&graph->rows_cold, memory_order_relaxed);
+    int rows_mapped = graph->store->mapped_count > 0;
+    uint64_t started = rows_mapped ? now_ns() : 0;
+    scratch->request_rows = rows_mapped && atomic_load_explicit(&graph->rows_cold, memory_order_relaxed);
     scratch->distances = 0;
 
     uint32_t entry = graph->entry;
     vdb_candidate current = {graph->distance(query, vdb_hnsw_vector(graph, entry), graph->dim), entry};
     for (uint32_t level = graph->max_level; level > 0; level--)
         current = vdb_hnsw_greedy(graph, query, current, level, scratch, 0);
-    vdb_hnsw_beam(graph, query, current, 0, ef < k ? k : ef, scratch, 0);
+    code = vdb_hnsw_beam(graph, query, current, 0, ef, accept, scratch, 0);
 
-    if (graph->rows_mapped && scratch->distances > 0) {
+    if (rows_mapped && scratch->distances > 0) {
         int cold = (now_ns() - started) / scratch->distances > COLD_NS_PER_DISTANCE;
         if (cold != scratch->request_rows) /* the hint is only a hint: a relaxed store, and the graph stays read-only */
             atomic_store_explicit((atomic_int *)&graph->rows_cold, cold, memory_order_relaxed);
     }
     scratch->request_rows = 0;
 
-    vdb_heap *results = &scratch->results;
-    while (results->size > k)
-        vdb_heap_pop(results, 1);
-    int found = (int)results->size;
-    const vdb_candidate *sorted = vdb_heap_sort(results);
-    for (int i = 0; i < found; i++) {
-        ids[i] = labels[sorted[i].node];
-        if (distances)
-            distances[i] = sorted[i].distance;
+    if (code == VDB_OK) {
+        vdb_heap *heap = &scratch->results;
+        while (heap->size > k)
+            vdb_heap_pop(heap, 1);
+        *found = heap->size;
+        memcpy(results, vdb_heap_sort(heap), sizeof *results * *found);
     }
     vdb_scratch_release(graph->scratch_pool, scratch);
-    return found;
+    return code;
 }

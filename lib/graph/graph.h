@@ -6,12 +6,13 @@
  * owns blocks upper_start[i] .. upper_start[i + 1] - 1, one per level 1, 2, ...
  * A link block is [count, link 0, link 1, ...].
  */
-#ifndef VDB_HNSW_H
-#define VDB_HNSW_H
+#ifndef VDB_GRAPH_H
+#define VDB_GRAPH_H
 
 #include "kernels/distance.h"
-#include "util/visited.h"
 #include "util/limits.h"
+#include "util/scratch.h"
+#include "vectors/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +20,8 @@
 
 #define VDB_NO_NODE UINT32_MAX
 #define VDB_NODE_LOCK_STRIPES 4096u /* a power of two */
+
+enum { VDB_INSERT_CHUNK = 8 }; /* nodes a worker takes at a time when inserting */
 
 typedef struct vdb_hnsw {
     /* shape */
@@ -29,10 +32,7 @@ typedef struct vdb_hnsw {
     vdb_distance_fn distance;
     vdb_distance4_fn distance4; /* NULL for a metric without a batch kernel */
 
-    /* where node i's vector is: rows + stride * (node_rows ? node_rows[i] : i) */
-    const float *rows;
-    uint64_t stride;
-    const uint64_t *node_rows;
+    const vdb_store *store; /* where each node's vector is; the index owns it */
 
     /* links */
     uint32_t count;     /* nodes linked into the graph */
@@ -44,6 +44,7 @@ typedef struct vdb_hnsw {
     uint64_t upper_blocks;
     uint64_t upper_capacity;
     atomic_uint_fast64_t published; /* nodes whose insertion finished: they are reachable */
+    atomic_int insert_error;        /* the first failure of the insertion running now, or VDB_OK */
     uint32_t *parents; /* owned graphs: the node one level up that node's descent ended at, or VDB_NO_NODE */
     uint32_t entry;    /* VDB_NO_NODE when empty */
     uint32_t max_level;
@@ -58,48 +59,47 @@ typedef struct vdb_hnsw {
     vdb_scratch_pool *scratch_pool;
 
     /* rows read through a file mapping: a search may wait on the disk for them */
-    int rows_mapped;
     uintptr_t page_mask;  /* page size - 1 */
     atomic_int rows_cold; /* recent searches waited on the disk: request rows before reading them */
 } vdb_hnsw;
 
-/* An empty graph that will own its links. */
-int vdb_hnsw_init(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction, uint64_t seed);
+/* An empty graph over `store` that will own its links. VDB_OK or VDB_ENOMEM. */
+int vdb_hnsw_init(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
+                  uint64_t seed);
 
-/* A read-only graph whose links live in a mapped file (set the link fields after this). */
-int vdb_hnsw_init_mapped(vdb_hnsw *graph, uint32_t dim, int32_t metric, uint32_t m);
+/* The link sections of a saved graph, as the file layer decodes them. */
+typedef struct vdb_hnsw_sections {
+    const uint32_t *links0;      /* count * (m0 + 1) words */
+    const uint32_t *upper_start; /* count + 1 words, then the upper blocks */
+    uint32_t count;
+    uint64_t upper_blocks;
+    uint32_t entry; /* VDB_NO_NODE when count is 0 */
+    uint32_t max_level;
+} vdb_hnsw_sections;
+
+/* A read-only graph over `store` whose links are used in place from `sections`. VDB_OK or VDB_ENOMEM. */
+int vdb_hnsw_init_mapped(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
+                         const vdb_hnsw_sections *sections);
 
 void vdb_hnsw_destroy(vdb_hnsw *graph);
 
 /*
  * Make room for `more` nodes after the current ones, so that
  * vdb_hnsw_insert on `threads` workers cannot fail for lack of memory. Also
- * draws their levels, so call it once per batch, then insert exactly that batch.
+ * draws their levels, so call it once per batch, then insert exactly that
+ * batch. VDB_OK, VDB_ERANGE (past VDB_MAX_NODES) or VDB_ENOMEM, and then nothing changed.
  */
 int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads);
 
-/* Link the `more` reserved nodes in, on `threads` workers. Their vectors must be readable. */
-void vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads);
-
-/*
- * One node's insertion in its two steps, which vdb_hnsw_insert runs back to
- * back on each worker: begin chooses the node's links while no other node
- * can reach it; end links its neighbours back to it, which makes it
- * reachable. Tests call them apart to replay an interleaving of threads.
- */
-typedef struct {
-    uint32_t node;
-    uint64_t published_before; /* nodes reachable when its search began */
-    uint32_t lowest_top;       /* the levels it got links on: 0 .. lowest_top */
-} vdb_hnsw_pending;
-
-vdb_hnsw_pending vdb_hnsw_insert_begin(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch);
-void vdb_hnsw_insert_end(vdb_hnsw *graph, const vdb_hnsw_pending *pending, vdb_scratch *scratch);
+/* What a search of this graph with beam width ef needs room for. */
+static inline vdb_scratch_size vdb_hnsw_scratch_size(const vdb_hnsw *graph, uint32_t ef)
+{
+    return (vdb_scratch_size){graph->allocated, graph->m0 + 1, ef};
+}
 
 static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)
 {
-    uint64_t row = graph->node_rows ? graph->node_rows[node] : node;
-    return graph->rows + graph->stride * row;
+    return vdb_store_get(graph->store, node);
 }
 
 /* out[i] = distance from query to node nodes[i], four at a time where the metric has a batch kernel. */
@@ -141,14 +141,5 @@ static inline uint32_t vdb_hnsw_level(const vdb_hnsw *graph, uint32_t node)
 {
     return graph->upper_start[node + 1] - graph->upper_start[node];
 }
-
-/*
- * k nearest of query among the linked nodes, nearest first: ids[i] gets
- * labels[node], distances[i] (when not NULL) its distance. Returns how many
- * were found, or -1 when out of memory. Read-only on the graph: any number
- * may run at once while nothing is inserting.
- */
-int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const uint64_t *labels,
-                    uint64_t *ids, float *distances);
 
 #endif

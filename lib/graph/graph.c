@@ -1,0 +1,204 @@
+/*
+ * The graph's storage: set-up over owned or mapped links, node levels, and
+ * growth. Owned link arrays grow by half again, zeroed, so a reserved node's
+ * blocks are empty until insertion fills them.
+ */
+#include "graph/graph.h"
+
+#include "util/parallel.h"
+#include "vdb.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint64_t next_random(uint64_t *state)
+{
+    /* splitmix64: tiny, seedable, good enough for drawing levels */
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint32_t random_level(vdb_hnsw *graph)
+{
+    double uniform = (double)(next_random(&graph->rng_state) >> 11) * 0x1.0p-53; /* [0, 1) */
+    double level = -log(1.0 - uniform) * graph->level_multiplier;
+    return level >= VDB_MAX_LEVEL ? VDB_MAX_LEVEL : (uint32_t)level;
+}
+
+static int init_common(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction)
+{
+    memset(graph, 0, sizeof *graph);
+    graph->dim = store->dim;
+    graph->m = m;
+    graph->m0 = 2 * m;
+    graph->ef_construction = ef_construction;
+    graph->distance = vdb_distance_for(metric);
+    graph->distance4 = vdb_distance4_for(metric);
+    graph->store = store;
+    graph->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+    graph->entry = VDB_NO_NODE;
+    graph->scratch_pool = malloc(sizeof *graph->scratch_pool);
+    if (!graph->scratch_pool)
+        return VDB_ENOMEM;
+    vdb_scratch_pool_init(graph->scratch_pool);
+    pthread_mutex_init(&graph->entry_lock, NULL);
+    return VDB_OK;
+}
+
+int vdb_hnsw_init_mapped(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
+                         const vdb_hnsw_sections *sections)
+{
+    int code = init_common(graph, store, metric, m, ef_construction);
+    if (code != VDB_OK)
+        return code;
+    /* The arrays stay const in practice: a graph that does not own its links never writes them. */
+    graph->links0 = (uint32_t *)sections->links0;
+    graph->upper_start = (uint32_t *)sections->upper_start;
+    graph->upper_links = graph->upper_start + sections->count + 1;
+    graph->count = graph->allocated = graph->capacity = sections->count;
+    graph->upper_blocks = graph->upper_capacity = sections->upper_blocks;
+    graph->entry = sections->entry;
+    graph->max_level = sections->max_level;
+    return VDB_OK;
+}
+
+int vdb_hnsw_init(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
+                  uint64_t seed)
+{
+    int code = init_common(graph, store, metric, m, ef_construction);
+    if (code != VDB_OK)
+        return code;
+    graph->level_multiplier = 1.0 / log((double)m);
+    graph->rng_state = seed;
+    graph->owns_links = 1;
+    graph->upper_start = calloc(1, sizeof *graph->upper_start);
+    graph->node_locks = malloc(sizeof *graph->node_locks * VDB_NODE_LOCK_STRIPES);
+    if (!graph->upper_start || !graph->node_locks) {
+        vdb_hnsw_destroy(graph);
+        return VDB_ENOMEM;
+    }
+    for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
+        pthread_mutex_init(&graph->node_locks[i], NULL);
+    return VDB_OK;
+}
+
+void vdb_hnsw_destroy(vdb_hnsw *graph)
+{
+    if (graph->owns_links) {
+        free(graph->links0);
+        free(graph->parents);
+        free(graph->upper_start);
+        free(graph->upper_links);
+    }
+    if (graph->node_locks) {
+        for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
+            pthread_mutex_destroy(&graph->node_locks[i]);
+        free(graph->node_locks);
+    }
+    if (graph->scratch_pool) {
+        vdb_scratch_pool_destroy(graph->scratch_pool);
+        free(graph->scratch_pool);
+        pthread_mutex_destroy(&graph->entry_lock);
+    }
+    memset(graph, 0, sizeof *graph);
+}
+
+/* Grow *array from `old_count` elements to `new_count`, zeroing the new part. VDB_OK or VDB_ENOMEM. */
+static int grow_zeroed(void *array, size_t element, uint64_t old_count, uint64_t new_count)
+{
+    if (new_count > SIZE_MAX / element)
+        return VDB_ENOMEM;
+    unsigned char *grown = realloc(*(void **)array, element * new_count);
+    if (!grown)
+        return VDB_ENOMEM;
+    memset(grown + element * old_count, 0, element * (new_count - old_count));
+    *(void **)array = grown;
+    return VDB_OK;
+}
+
+static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
+{
+    if (nodes <= graph->capacity)
+        return VDB_OK;
+    uint64_t capacity = (uint64_t)graph->capacity * 3 / 2;
+    if (capacity < nodes)
+        capacity = nodes;
+    if (capacity > VDB_MAX_NODES)
+        capacity = VDB_MAX_NODES;
+    int code = grow_zeroed(&graph->links0, sizeof(uint32_t) * (graph->m0 + 1), graph->capacity, capacity);
+    if (code == VDB_OK)
+        code = grow_zeroed(&graph->parents, sizeof(uint32_t), graph->capacity, capacity);
+    if (code == VDB_OK)
+        code = grow_zeroed(&graph->upper_start, sizeof(uint32_t), graph->capacity + 1, capacity + 1);
+    if (code == VDB_OK)
+        graph->capacity = (uint32_t)capacity;
+    return code;
+}
+
+static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)
+{
+    if (blocks <= graph->upper_capacity)
+        return VDB_OK;
+    uint64_t capacity = graph->upper_capacity * 3 / 2 + 64;
+    if (capacity < blocks)
+        capacity = blocks;
+    int code = grow_zeroed(&graph->upper_links, sizeof(uint32_t) * (graph->m + 1), graph->upper_capacity, capacity);
+    if (code == VDB_OK)
+        graph->upper_capacity = capacity;
+    return code;
+}
+
+/* Have `workers` scratches in the pool, sized for the graph, so that insertion allocates nothing. */
+static int warm_scratch_pool(vdb_hnsw *graph, uint32_t workers)
+{
+    vdb_scratch **taken = malloc(sizeof *taken * workers);
+    if (!taken)
+        return VDB_ENOMEM;
+    uint32_t held = 0;
+    int code = VDB_OK;
+    while (held < workers &&
+           (code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, graph->ef_construction),
+                                       &taken[held])) == VDB_OK)
+        held++;
+    while (held > 0)
+        vdb_scratch_release(graph->scratch_pool, taken[--held]);
+    free(taken);
+    return code;
+}
+
+int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads)
+{
+    if (more > VDB_MAX_NODES - graph->allocated)
+        return VDB_ERANGE;
+    uint32_t first = graph->allocated, end = first + more;
+    int code = reserve_nodes(graph, end);
+    if (code != VDB_OK)
+        return code;
+
+    uint64_t saved_rng = graph->rng_state;
+    for (uint32_t node = first; node < end; node++) {
+        uint64_t start = graph->upper_start[node], level = random_level(graph);
+        if (start + level > UINT32_MAX) {
+            graph->rng_state = saved_rng;
+            return VDB_ERANGE;
+        }
+        graph->upper_start[node + 1] = (uint32_t)(start + level);
+    }
+    if ((code = reserve_upper_blocks(graph, graph->upper_start[end])) != VDB_OK) {
+        graph->rng_state = saved_rng;
+        return code;
+    }
+    uint32_t old_allocated = graph->allocated;
+    graph->allocated = end;
+    if ((code = warm_scratch_pool(graph, vdb_parallel_workers(threads, more, VDB_INSERT_CHUNK))) != VDB_OK) {
+        graph->allocated = old_allocated;
+        graph->rng_state = saved_rng;
+        return code;
+    }
+    graph->upper_blocks = graph->upper_start[end];
+    return VDB_OK;
+}

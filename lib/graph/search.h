@@ -1,0 +1,43 @@
+/*
+ * The two walks HNSW is made of, shared by insertion and by queries: greedy
+ * descent on one upper level, and the ef-wide beam search on a level. With
+ * `locked` set, link lists are copied under their node's lock because other
+ * threads may be rewriting them (parallel insertion).
+ */
+#ifndef VDB_GRAPH_SEARCH_H
+#define VDB_GRAPH_SEARCH_H
+
+#include "graph/graph.h"
+
+/*
+ * Which nodes may be results. A search walks through every node, but only
+ * accepted ones enter its results: deleted nodes and those a filter rejects
+ * still carry the walk to their neighbours. NULL accepts every node.
+ */
+typedef struct vdb_accept {
+    int (*accepts)(const void *context, uint32_t node); /* 1 when node may be a result; thread-safe */
+    const void *context;
+} vdb_accept;
+
+/* From `start`, move to a nearer neighbour on `level` until none is nearer. */
+vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_candidate start, uint32_t level,
+                              vdb_scratch *scratch, int locked);
+
+/*
+ * Beam search on `level` from `entry` with width ef (at most the ef the
+ * scratch was sized for). Leaves the best accepted nodes, up to ef, in
+ * scratch->results as a max-heap. VDB_OK, or VDB_ENOMEM when the candidate
+ * list had to grow and could not; the results are then what was found so far.
+ */
+int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
+                  const vdb_accept *accept, vdb_scratch *scratch, int locked);
+
+/*
+ * The k nearest accepted nodes to query, nearest first, into results[0 ..
+ * *found). VDB_OK or VDB_ENOMEM. Read-only on the graph: any number may run
+ * at once while nothing is inserting.
+ */
+int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
+                    vdb_candidate *results, uint32_t *found);
+
+#endif
