@@ -56,7 +56,7 @@ static int make_index(const char *path, uint64_t count, uint32_t dim)
         vectors[i] = (float)(state >> 40) / (float)(1 << 24);
     }
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
     cfg.ef_construction = 32;
     vdb_index *index;

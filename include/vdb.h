@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define VDB_VERSION_MAJOR 0
-#define VDB_VERSION_MINOR 1
+#define VDB_VERSION_MINOR 2
 #define VDB_VERSION_PATCH 0
 #define VDB_VERSION_NUMBER (VDB_VERSION_MAJOR * 10000 + VDB_VERSION_MINOR * 100 + VDB_VERSION_PATCH)
 
@@ -46,6 +46,14 @@ typedef struct vdb_index vdb_index;
 /** A read-only vector file (raw float32, .fvecs or .npy) mapped into memory. Opaque. */
 typedef struct vdb_vectors vdb_vectors;
 
+/**
+ * Which ids a search may return: an allow-list or a predicate. Opaque. Made
+ * by vdb_filter_create or vdb_filter_from_fn, released with vdb_filter_close;
+ * one filter may serve any number of searches, on any indexes and threads,
+ * at once.
+ */
+typedef struct vdb_filter vdb_filter;
+
 /** Return codes. Callers test these, never the text of a message. */
 enum vdb_status {
     VDB_OK = 0,
@@ -57,7 +65,8 @@ enum vdb_status {
     VDB_EVERSION = -6,  /**< the file's format version is newer than this library reads */
     VDB_EREADONLY = -7, /**< a change was asked of a read-only index */
     VDB_EEXIST = -8,    /**< an id that is already in the index */
-    VDB_ERANGE = -9     /**< a row range outside the vector file, or a count past the index's limits */
+    VDB_ERANGE = -9,    /**< a row range outside the vector file, or a count past the index's limits */
+    VDB_ENOTFOUND = -10 /**< an id that is not in the index */
 };
 
 /** Distance functions. Smaller is nearer for all three. */
@@ -69,21 +78,23 @@ enum vdb_metric {
 
 /** Flags for vdb_open(). */
 enum vdb_open_flags {
-    VDB_OPEN_DEFAULT = 0, /**< map and check the header only: O(1) */
-    VDB_OPEN_VERIFY = 1,  /**< also run the full vdb_verify() check first (reads the whole file) */
-    VDB_OPEN_POPULATE = 2 /**< ask the OS to read the whole file into the page cache now */
+    VDB_OPEN_DEFAULT = 0,  /**< map and check the header only: O(1) */
+    VDB_OPEN_VERIFY = 1,   /**< also run the full vdb_verify() check first (reads the whole file) */
+    VDB_OPEN_POPULATE = 2, /**< ask the OS to read the whole file into the page cache now */
+    VDB_OPEN_WRITABLE = 4  /**< the opened index accepts vdb_add, vdb_upsert and vdb_delete */
 };
 
 /** The version of vdb_config this header describes. */
 enum vdb_config_version { VDB_CONFIG_VERSION = 1 };
 
 /**
- * How to build an index. Always start from vdb_config_init(), then change
- * fields: the struct only ever grows at its end, and `version` tells the
- * library which fields the caller knows.
+ * How to build an index. Always start from
+ * vdb_config_init(&cfg, VDB_CONFIG_VERSION), then change fields: the struct
+ * only ever grows at its end, and `version` tells the library which fields
+ * the caller knows.
  */
 typedef struct vdb_config {
-    uint32_t version;         /**< set by vdb_config_init to VDB_CONFIG_VERSION */
+    uint32_t version;         /**< the version of this struct the caller knows; set by vdb_config_init */
     uint32_t dim;             /**< vector dimension, 1..65536 (0 = read it from the vector file) */
     int32_t metric;           /**< an enum vdb_metric value (default VDB_METRIC_L2) */
     uint32_t m;               /**< links per node on upper layers, 2..256 (default 16); layer 0 has 2*m */
@@ -95,12 +106,36 @@ typedef struct vdb_config {
 } vdb_config;
 
 /**
- * Fill *cfg with the defaults: version = VDB_CONFIG_VERSION, dim 0, L2,
- * m 16, ef_construction 200, ef_search 64, threads 0, seed 42.
- * @param[out] cfg  the struct to fill; NULL is ignored.
+ * Fill the fields of *cfg that config version `version` has with the
+ * defaults: dim 0, L2, m 16, ef_construction 200, ef_search 64, threads 0,
+ * seed 42; cfg->version = version. Pass VDB_CONFIG_VERSION, the version of
+ * the header you compile against: a newer library then reads and writes
+ * only the fields your struct has, so the struct can grow without breaking
+ * you. A version this library does not know (0, or newer than it) only sets
+ * cfg->version, and every call given that config refuses it with VDB_EINVAL.
+ * @param[out] cfg      the struct to fill; NULL is ignored.
+ * @param[in]  version  VDB_CONFIG_VERSION.
  * Thread-safe.
  */
-VDB_API void vdb_config_init(vdb_config *cfg);
+VDB_API void vdb_config_init(vdb_config *cfg, uint32_t version);
+
+/*
+ * Kinds of index, and the calls that change them. Every kind searches
+ * (vdb_search*, vdb_get) and saves; a call a kind refuses returns
+ * VDB_EREADONLY (or VDB_EINVAL for vdb_build on an index that takes vdb_add)
+ * with a message saying what to do instead.
+ *
+ *   made by                           add  upsert  delete  build
+ *   vdb_create                        yes  yes     yes     -
+ *   vdb_map_vectors (a vector file)   -    -       yes     yes
+ *   vdb_open                          -    -       -       -
+ *   vdb_open with VDB_OPEN_WRITABLE   yes  yes     yes     -
+ *
+ * A deleted vector is never returned by a search, vdb_get or a filter, and
+ * its id may be used again. Searches still walk through deleted nodes, so
+ * their recall holds up; vdb_save leaves them out of the file and repairs
+ * the links around them, so a saved file carries no dead weight.
+ */
 
 /**
  * Create an empty index that owns its vectors (added with vdb_add).
@@ -133,7 +168,7 @@ VDB_API int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb
 /**
  * Link rows [first, first + count) of a mapped vector file into the graph,
  * in parallel on the index's threads. May be called again for further rows,
- * in any order; each row can be built once.
+ * in any order; a row can be built once, or again after vdb_delete removed it.
  * @return VDB_OK, VDB_EINVAL (NULL; NaN/Inf in a row; an index not made by
  *         vdb_map_vectors), VDB_ERANGE (rows past the end of the file),
  *         VDB_EEXIST (a row already built; nothing is added),
@@ -144,18 +179,56 @@ VDB_API int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb
 VDB_API int vdb_build(vdb_index *index, uint64_t first, uint64_t count);
 
 /**
- * Copy n vectors into an index made by vdb_create and link them into the
- * graph, in parallel. All or nothing: on any error nothing is added.
+ * Copy n vectors into the index and link them into the graph, in parallel.
+ * All or nothing: on any error nothing is added (one exception: VDB_ENOMEM
+ * while linking, which only a vast number of equal distances can cause,
+ * leaves the vectors added with the links found so far).
  * @param[in] vectors  n rows of vdb_dim() floats, row after row.
  * @param[in] n        number of rows; 0 is a no-op.
- * @param[in] ids      n ids, or NULL for the next row numbers (vdb_count() onwards).
- *                     UINT64_MAX is reserved and refused.
+ * @param[in] ids      n ids, or NULL for consecutive ids after the largest id
+ *                     the index holds (0, 1, 2, ... for an index filled only
+ *                     this way). UINT64_MAX is reserved and refused.
  * @return VDB_OK, VDB_EINVAL (NULL, NaN/Inf, UINT64_MAX id), VDB_EEXIST (an id
  *         already present or repeated in ids), VDB_EREADONLY (an index from
- *         vdb_open or vdb_map_vectors), VDB_ERANGE (more than 2^32-2 vectors), VDB_ENOMEM.
+ *         vdb_map_vectors, or from vdb_open without VDB_OPEN_WRITABLE),
+ *         VDB_ERANGE (more than 2^32-2 vectors), VDB_ENOMEM.
  * Writer: needs exclusive access to the index.
  */
 VDB_API int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
+
+/**
+ * Insert each vector under its id, or replace the vector of an id the index
+ * holds (the old vector is deleted, the new one linked in). All or nothing,
+ * as vdb_add.
+ * @param[in] vectors  n rows of vdb_dim() floats.
+ * @param[in] n        number of rows; 0 is a no-op.
+ * @param[in] ids      n distinct ids (required). UINT64_MAX is refused.
+ * @return VDB_OK, VDB_EINVAL (NULL vectors or ids, NaN/Inf, UINT64_MAX, an id
+ *         repeated in ids), VDB_EREADONLY (as vdb_add), VDB_ERANGE, VDB_ENOMEM.
+ * Writer: needs exclusive access to the index.
+ */
+VDB_API int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
+
+/**
+ * Delete the vectors of n ids. All or nothing: if any id is not in the index
+ * or is repeated in ids, nothing is deleted. vdb_count() drops by n at once;
+ * the file shrinks at the next vdb_save.
+ * @param[in] ids  n ids; n = 0 is a no-op.
+ * @return VDB_OK, VDB_EINVAL (NULL), VDB_ENOTFOUND (an id absent or repeated;
+ *         the message names it), VDB_EREADONLY (an index from vdb_open
+ *         without VDB_OPEN_WRITABLE), VDB_ENOMEM.
+ * Writer: needs exclusive access to the index.
+ */
+VDB_API int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n);
+
+/**
+ * Copy the vector of id into vector_out (vdb_dim() floats). On an index
+ * opened from a file the first call builds an id table (16 bytes or so per
+ * vector); later calls are O(1).
+ * @return VDB_OK, VDB_EINVAL (NULL), VDB_ENOTFOUND (id not in the index, or deleted), VDB_ENOMEM.
+ * Reader.
+ */
+VDB_API int vdb_get(const vdb_index *index, uint64_t id, float *vector_out);
 
 /**
  * Find the k nearest neighbours of one query.
@@ -187,21 +260,69 @@ VDB_API int vdb_search_batch(const vdb_index *index, const float *queries, uint6
                              uint64_t *ids, float *distances, uint32_t *found);
 
 /**
+ * A filter that allows the ids of a list (copied: the list may be freed at
+ * once). Ids the index does not hold are ignored.
+ * @param[out] out          the new filter, written only on success.
+ * @param[in]  allowed_ids  n ids (may be NULL when n is 0: nothing is allowed).
+ * @return VDB_OK, VDB_EINVAL (NULL out, or NULL ids with n > 0), VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_filter_create(vdb_filter **out, const uint64_t *allowed_ids, uint64_t n);
+
+/**
+ * A filter that asks allow(id, ctx) for each id a search weighs: nonzero
+ * allows it. It is called from the searching threads, so it must be
+ * thread-safe, and it must not call libvdb on the same index. It may be
+ * called for ids the search then does not return. ctx must outlive the filter.
+ * @return VDB_OK, VDB_EINVAL (NULL out or allow), VDB_ENOMEM.
+ * Thread-safe.
+ */
+VDB_API int vdb_filter_from_fn(vdb_filter **out, int (*allow)(uint64_t id, void *ctx), void *ctx);
+
+/** Release a filter. NULL is a no-op. No search may be using it. */
+VDB_API void vdb_filter_close(vdb_filter *filter);
+
+/**
+ * vdb_search restricted to the ids a filter allows: every result is allowed,
+ * and the k nearest allowed vectors are found with the same recall as an
+ * unfiltered search, however few are allowed. When few are allowed an exact
+ * scan of them is faster than the graph and is used instead, so results may
+ * be exact. filter NULL is vdb_search.
+ * @return as vdb_search.
+ * Reader: any number of threads may search one index at once.
+ */
+VDB_API int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, uint32_t ef,
+                                const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found);
+
+/** vdb_search_batch restricted by a filter, as vdb_search_filtered. Reader. */
+VDB_API int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k,
+                                      uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances,
+                                      uint32_t *found);
+
+/**
  * Write the index, its vectors included, to one self-contained file (format
- * described in docs/format.md). Atomic: the file is written beside the target
- * under a temporary name, flushed to disk and renamed over it, so a crash, a
- * full disk or a refused write leaves any earlier file at `path` intact.
+ * described in docs/format.md). Deleted vectors are left out and the links
+ * around them repaired. Atomic: the file is written beside the target under
+ * a temporary name, flushed to disk and renamed over it, so a crash, a full
+ * disk or a refused write leaves any earlier file at `path` intact. Saving
+ * to the path an index was opened from works; the index keeps using the
+ * file it opened (the old one, now unnamed) until it is closed.
  * @return VDB_OK, VDB_EINVAL (NULL), VDB_EIO (with path and errno text), VDB_ENOMEM.
  * Reader: may run while other threads search.
  */
 VDB_API int vdb_save(const vdb_index *index, const char *path);
 
 /**
- * Map a saved index read-only. Only the header is read and checked: the time
- * and heap this takes do not grow with the index. The vectors and links are
- * used in place from the page cache. vdb_add and vdb_build on the result give
- * VDB_EREADONLY. A file corrupted after its header cannot crash a search (every
- * link is range-checked) but may give wrong results; vdb_verify() finds it.
+ * Map a saved index. Only the header is read and checked: the time and heap
+ * this takes do not grow with the index. The vectors and links are used in
+ * place from the page cache. A file corrupted after its header cannot crash
+ * a search (every link is range-checked) but may give wrong results;
+ * vdb_verify() finds it.
+ * With VDB_OPEN_WRITABLE the index accepts vdb_add, vdb_upsert and
+ * vdb_delete: its vectors stay mapped from the file and new ones go to the
+ * heap, while its links and ids are copied to the heap (about (2m + 1) * 4
+ * + 24 bytes per vector, read in one pass), since changes rewrite them.
+ * Save it, to the same path or another, to keep the changes.
  * @param[in] flags  enum vdb_open_flags values or-ed together.
  * @return VDB_OK, VDB_EINVAL (NULL, unknown flags), VDB_EIO (missing path,
  *         directory, unreadable), VDB_EFORMAT (not a libvdb index, truncated,
@@ -219,7 +340,7 @@ VDB_API int vdb_open(vdb_index **out, const char *path, uint32_t flags);
 VDB_API int vdb_verify(const char *path);
 
 /**
- * Set the worker threads used by vdb_build, vdb_add and vdb_search_batch.
+ * Set the worker threads used by vdb_build, vdb_add, vdb_upsert, vdb_save and vdb_search_batch*.
  * @param[in] threads  1..1024, or 0 = all online cores.
  * @return VDB_OK, VDB_EINVAL.
  * Writer: needs exclusive access to the index.
@@ -227,9 +348,10 @@ VDB_API int vdb_verify(const char *path);
 VDB_API int vdb_set_threads(vdb_index *index, uint32_t threads);
 
 /**
- * Copy the index's configuration into *out (dim, metric, m, ef_construction,
- * ef_search, threads, seed; version = VDB_CONFIG_VERSION).
- * @return VDB_OK, VDB_EINVAL (NULL).
+ * Copy the index's configuration (dim, metric, m, ef_construction,
+ * ef_search, threads, seed) into the fields *out's version has: initialise
+ * *out with vdb_config_init first.
+ * @return VDB_OK, VDB_EINVAL (NULL, or out->version unknown to this library).
  * Reader.
  */
 VDB_API int vdb_get_config(const vdb_index *index, vdb_config *out);
@@ -240,13 +362,15 @@ VDB_API int vdb_get_config(const vdb_index *index, vdb_config *out);
  */
 VDB_API void vdb_close(vdb_index *index);
 
-/** Vectors linked into the graph (0 for NULL). Reader. */
+/** Vectors in the index that are not deleted (0 for NULL). Reader. */
 VDB_API uint64_t vdb_count(const vdb_index *index);
 /**
  * Rows vdb_build can link: the row count of the vector file an index from
  * vdb_map_vectors maps; for other indexes the same as vdb_count(). 0 for NULL. Reader.
  */
 VDB_API uint64_t vdb_rows(const vdb_index *index);
+/** Deleted vectors the index still holds: they go at the next vdb_save (0 for NULL). Reader. */
+VDB_API uint64_t vdb_deleted(const vdb_index *index);
 /** The vector dimension (0 for NULL). Reader. */
 VDB_API uint32_t vdb_dim(const vdb_index *index);
 /** The metric, an enum vdb_metric value (-1 for NULL). Reader. */

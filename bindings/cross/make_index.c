@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
     }
 
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
     cfg.metric = strcmp(metric, "ip") == 0 ? VDB_METRIC_IP : strcmp(metric, "cosine") == 0 ? VDB_METRIC_COSINE : VDB_METRIC_L2;
     cfg.threads = 1;

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
         vectors[i] = (float)rand() / (float)RAND_MAX;
 
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     vdb_index *index = NULL;
     if (check(vdb_create(&index, &cfg), "create") || check(vdb_add(index, vectors, COUNT, NULL), "add"))

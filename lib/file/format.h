@@ -33,9 +33,14 @@ int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags);
 /* Check every byte of the file at path: header, section checksums, link ranges. */
 int vdb_format_verify(const char *path);
 
-/* What to write: nodes of a graph, in an order, with their ids and the settings a file records. */
+/*
+ * What to write: nodes of a graph, in an order, with their links, ids and the
+ * settings a file records. No written link may point at a node not written.
+ */
 typedef struct vdb_file_contents {
-    const vdb_hnsw *graph;       /* links, levels and rows of the nodes */
+    const vdb_hnsw *graph;       /* levels and rows of the nodes */
+    const uint32_t *links0;      /* level-0 blocks laid out as graph->links0 (the graph's own, or repaired ones) */
+    const uint32_t *upper_links; /* upper blocks laid out as graph->upper_links */
     const uint64_t *ids;         /* ids[node] */
     const vdb_save_order *order; /* the nodes to write, in file order (count of them) */
     uint32_t count;

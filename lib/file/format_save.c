@@ -67,26 +67,39 @@ static void write_link_block(writer *w, const uint32_t *block, uint32_t width, c
     write_bytes(w, renumbered, sizeof(uint32_t) * width);
 }
 
+static const uint32_t *level0_block(const vdb_file_contents *contents, uint32_t node)
+{
+    return contents->links0 + (uint64_t)node * (contents->graph->m0 + 1);
+}
+
+static const uint32_t *upper_block(const vdb_file_contents *contents, uint32_t node, uint32_t level)
+{
+    const vdb_hnsw *graph = contents->graph;
+    return contents->upper_links + (graph->upper_start[node] + level - 1) * (uint64_t)(graph->m + 1);
+}
+
 /* The link sections as they are in memory: a graph in node order, or a file opened read-only (written as read). */
-static void write_links(writer *w, const vdb_hnsw *graph, vdb_header *header)
+static void write_links(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
     begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
-    write_bytes(w, graph->links0, header->sections[VDB_SECTION_LINKS0].length);
+    write_bytes(w, contents->links0, header->sections[VDB_SECTION_LINKS0].length);
     header->sections[VDB_SECTION_LINKS0].crc = w->crc;
 
     begin_section(w, &header->sections[VDB_SECTION_UPPER]);
-    write_bytes(w, graph->upper_start, sizeof(uint32_t) * (header->count + 1));
-    write_bytes(w, graph->upper_links, sizeof(uint32_t) * header->upper_blocks * (header->m + 1));
+    write_bytes(w, contents->graph->upper_start, sizeof(uint32_t) * (header->count + 1));
+    write_bytes(w, contents->upper_links, sizeof(uint32_t) * header->upper_blocks * (header->m + 1));
     header->sections[VDB_SECTION_UPPER].crc = w->crc;
 }
 
-/* The link sections of a graph this process built, each node's blocks at its place in the file's order. */
-static void write_renumbered_links(writer *w, const vdb_hnsw *graph, vdb_header *header, const vdb_save_order *order)
+/* The link sections of a graph this process changed, each node's blocks at its place in the file's order. */
+static void write_renumbered_links(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
+    const vdb_hnsw *graph = contents->graph;
+    const vdb_save_order *order = contents->order;
     uint32_t count = (uint32_t)header->count;
     begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
     for (uint32_t i = 0; i < count; i++)
-        write_link_block(w, vdb_hnsw_links0(graph, order->order[i]), graph->m0 + 1, order);
+        write_link_block(w, level0_block(contents, order->order[i]), graph->m0 + 1, order);
     header->sections[VDB_SECTION_LINKS0].crc = w->crc;
 
     begin_section(w, &header->sections[VDB_SECTION_UPPER]);
@@ -98,7 +111,7 @@ static void write_renumbered_links(writer *w, const vdb_hnsw *graph, vdb_header 
     }
     for (uint32_t i = 0; i < count; i++)
         for (uint32_t level = 1; level <= vdb_hnsw_level(graph, order->order[i]); level++)
-            write_link_block(w, vdb_hnsw_upper_links(graph, order->order[i], level), graph->m + 1, order);
+            write_link_block(w, upper_block(contents, order->order[i], level), graph->m + 1, order);
     header->sections[VDB_SECTION_UPPER].crc = w->crc;
 }
 
@@ -114,9 +127,9 @@ static void write_sections(writer *w, const vdb_file_contents *contents, vdb_hea
     header->sections[VDB_SECTION_VECTORS].crc = w->crc;
 
     if (order->order)
-        write_renumbered_links(w, graph, header, order);
+        write_renumbered_links(w, contents, header);
     else
-        write_links(w, graph, header);
+        write_links(w, contents, header);
 
     begin_section(w, &header->sections[VDB_SECTION_IDS]);
     for (uint32_t i = 0; i < count; i++)

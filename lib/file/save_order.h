@@ -19,9 +19,11 @@ typedef struct vdb_save_order {
 } vdb_save_order;
 
 /*
- * The depth-first order of the graph's parent tree; both arrays NULL (node
- * order) when the graph has no parents (a file opened read-only) or memory
- * is short, since the order is worth having but not worth failing a save for.
+ * The depth-first order of the graph's parent tree over its live nodes. Both
+ * arrays NULL (node order) when the graph has no parents (a file opened
+ * read-only, which has no deleted nodes either) or memory is short, since
+ * the order is worth having but not worth failing a save for; a graph with
+ * deleted nodes must then not be saved.
  */
 void vdb_save_order_make(const vdb_hnsw *graph, vdb_save_order *order);
 void vdb_save_order_free(vdb_save_order *order);

@@ -94,6 +94,7 @@ void vdb_hnsw_destroy(vdb_hnsw *graph)
         free(graph->upper_start);
         free(graph->upper_links);
     }
+    free(graph->dead);
     if (graph->node_locks) {
         for (uint32_t i = 0; i < VDB_NODE_LOCK_STRIPES; i++)
             pthread_mutex_destroy(&graph->node_locks[i]);
@@ -106,6 +107,8 @@ void vdb_hnsw_destroy(vdb_hnsw *graph)
     }
     memset(graph, 0, sizeof *graph);
 }
+
+static uint64_t dead_words(uint64_t nodes) { return nodes / 64 + 1; }
 
 /* Grow *array from `old_count` elements to `new_count`, zeroing the new part. VDB_OK or VDB_ENOMEM. */
 static int grow_zeroed(void *array, size_t element, uint64_t old_count, uint64_t new_count)
@@ -134,9 +137,22 @@ static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
         code = grow_zeroed(&graph->parents, sizeof(uint32_t), graph->capacity, capacity);
     if (code == VDB_OK)
         code = grow_zeroed(&graph->upper_start, sizeof(uint32_t), graph->capacity + 1, capacity + 1);
+    if (code == VDB_OK && graph->dead)
+        code = grow_zeroed(&graph->dead, sizeof(uint64_t), dead_words(graph->capacity), dead_words(capacity));
     if (code == VDB_OK)
         graph->capacity = (uint32_t)capacity;
     return code;
+}
+
+int vdb_hnsw_reserve_dead(vdb_hnsw *graph)
+{
+    return graph->dead ? VDB_OK : grow_zeroed(&graph->dead, sizeof(uint64_t), 0, dead_words(graph->capacity));
+}
+
+void vdb_hnsw_mark_dead(vdb_hnsw *graph, uint32_t node)
+{
+    graph->dead[node / 64] |= UINT64_C(1) << (node % 64);
+    graph->dead_count++;
 }
 
 static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)
@@ -150,6 +166,33 @@ static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)
     if (code == VDB_OK)
         graph->upper_capacity = capacity;
     return code;
+}
+
+int vdb_hnsw_init_copy(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
+                       uint64_t seed, const vdb_hnsw_sections *sections)
+{
+    /* A different stream of levels from the one that built the file, or new nodes would repeat its levels. */
+    int code =
+        vdb_hnsw_init(graph, store, metric, m, ef_construction, seed ^ (0x9E3779B97F4A7C15ull * sections->count));
+    if (code == VDB_OK)
+        code = reserve_nodes(graph, sections->count);
+    if (code == VDB_OK)
+        code = reserve_upper_blocks(graph, sections->upper_blocks);
+    if (code != VDB_OK) {
+        vdb_hnsw_destroy(graph);
+        return code;
+    }
+    uint32_t count = sections->count;
+    memcpy(graph->links0, sections->links0, sizeof(uint32_t) * (graph->m0 + 1) * count);
+    memcpy(graph->upper_start, sections->upper_start, sizeof(uint32_t) * ((uint64_t)count + 1));
+    memcpy(graph->upper_links, sections->upper_start + count + 1,
+           sizeof(uint32_t) * (graph->m + 1) * sections->upper_blocks);
+    memset(graph->parents, 0xFF, sizeof(uint32_t) * count); /* VDB_NO_NODE */
+    graph->count = graph->allocated = count;
+    graph->upper_blocks = sections->upper_blocks;
+    graph->entry = sections->entry;
+    graph->max_level = sections->max_level;
+    return VDB_OK;
 }
 
 /* Have `workers` scratches in the pool, sized for the graph, so that insertion allocates nothing. */

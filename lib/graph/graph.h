@@ -18,7 +18,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define VDB_NO_NODE UINT32_MAX
 #define VDB_NODE_LOCK_STRIPES 4096u /* a power of two */
 
 enum { VDB_INSERT_CHUNK = 8 }; /* nodes a worker takes at a time when inserting */
@@ -50,6 +49,10 @@ typedef struct vdb_hnsw {
     uint32_t max_level;
     int owns_links; /* 0 when the arrays are sections of a mapped file */
 
+    /* deleted nodes: searches walk through them but never return them, and new nodes never link to them */
+    uint64_t *dead; /* a bit per node of capacity, NULL until the first delete */
+    uint32_t dead_count;
+
     /* building */
     double level_multiplier; /* 1 / ln(m) */
     uint64_t rng_state;
@@ -77,6 +80,15 @@ typedef struct vdb_hnsw_sections {
     uint32_t max_level;
 } vdb_hnsw_sections;
 
+/*
+ * An owned graph over `store` whose links start as a copy of `sections`, so
+ * that nodes can be added to a saved graph (an index opened writable). Its
+ * nodes have no parents (file/save_order.h): they keep the file's order.
+ * VDB_OK or VDB_ENOMEM.
+ */
+int vdb_hnsw_init_copy(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
+                       uint64_t seed, const vdb_hnsw_sections *sections);
+
 /* A read-only graph over `store` whose links are used in place from `sections`. VDB_OK or VDB_ENOMEM. */
 int vdb_hnsw_init_mapped(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
                          const vdb_hnsw_sections *sections);
@@ -90,6 +102,20 @@ void vdb_hnsw_destroy(vdb_hnsw *graph);
  * batch. VDB_OK, VDB_ERANGE (past VDB_MAX_NODES) or VDB_ENOMEM, and then nothing changed.
  */
 int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads);
+
+/* Room to mark every node the graph has room for as deleted. VDB_OK or VDB_ENOMEM, and nothing changed. */
+int vdb_hnsw_reserve_dead(vdb_hnsw *graph);
+
+/* Mark a live node deleted (after vdb_hnsw_reserve_dead). */
+void vdb_hnsw_mark_dead(vdb_hnsw *graph, uint32_t node);
+
+static inline int vdb_hnsw_is_dead(const vdb_hnsw *graph, uint32_t node)
+{
+    return graph->dead && (graph->dead[node / 64] >> (node % 64) & 1);
+}
+
+/* Nodes in the graph that are not deleted. */
+static inline uint32_t vdb_hnsw_live(const vdb_hnsw *graph) { return graph->count - graph->dead_count; }
 
 /* What a search of this graph with beam width ef needs room for. */
 static inline vdb_scratch_size vdb_hnsw_scratch_size(const vdb_hnsw *graph, uint32_t ef)

@@ -104,9 +104,9 @@ static int make_room(vdb_heap *candidates, const vdb_heap *results, uint32_t ef)
     return candidates->capacity > UINT32_MAX / 2 ? VDB_ENOMEM : vdb_heap_reserve(candidates, 2 * candidates->capacity);
 }
 
-static inline int accepted(const vdb_accept *accept, uint32_t node)
+static inline int may_be_result(const vdb_hnsw *graph, const vdb_accept *accept, uint32_t node)
 {
-    return !accept || accept->accepts(accept->context, node);
+    return !vdb_hnsw_is_dead(graph, node) && (!accept || accept->accepts(accept->context, node));
 }
 
 int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
@@ -121,7 +121,7 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry
     vdb_scratch_new_epoch(scratch);
     vdb_scratch_visit(scratch, entry.node);
     vdb_heap_push(candidates, entry, 0);
-    if (accepted(accept, entry.node))
+    if (may_be_result(graph, accept, entry.node))
         vdb_heap_push(results, entry, 1);
 
     while (candidates->size > 0) {
@@ -158,7 +158,7 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry
                     if (code != VDB_OK)
                         return code;
                     vdb_heap_push(candidates, found, 0);
-                    if (accepted(accept, found.node)) {
+                    if (may_be_result(graph, accept, found.node)) {
                         vdb_heap_push(results, found, 1);
                         if (results->size > ef)
                             vdb_heap_pop(results, 1);

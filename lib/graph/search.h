@@ -10,9 +10,10 @@
 #include "graph/graph.h"
 
 /*
- * Which nodes may be results. A search walks through every node, but only
- * accepted ones enter its results: deleted nodes and those a filter rejects
- * still carry the walk to their neighbours. NULL accepts every node.
+ * Which nodes may be results, besides being live. A search walks through
+ * every node, but only live accepted ones enter its results: deleted nodes
+ * and those a filter rejects still carry the walk to their neighbours. NULL
+ * accepts every live node.
  */
 typedef struct vdb_accept {
     int (*accepts)(const void *context, uint32_t node); /* 1 when node may be a result; thread-safe */

@@ -1,33 +1,71 @@
 /*
- * The insides of the opaque vdb_index handle, shared by the API layer and the
- * file format. An index is one of three kinds, which fixes where its vectors
- * and ids live and whether it can change.
+ * The insides of the opaque vdb_index handle. An index is one of three
+ * kinds, which fixes where its vectors and ids live and which calls can
+ * change it (the table in vdb.h); the index layer's functions below do the
+ * work of the API's calls once their arguments are checked.
  */
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
 #include "graph/graph.h"
-#include "index/labels.h"
+#include "index/ids.h"
 #include "util/mapping.h"
 #include "vdb.h"
 #include "vectors/store.h"
 #include "vectors/vectors_file.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 typedef enum {
     VDB_INDEX_OWNED,     /* vdb_create: vectors copied in by vdb_add */
     VDB_INDEX_OVER_FILE, /* vdb_map_vectors: rows of the user's file, linked by vdb_build */
-    VDB_INDEX_OPENED     /* vdb_open: everything in place in a mapped index file; read-only */
+    VDB_INDEX_OPENED     /* vdb_open: a mapped index file; read-only unless `writable` */
 } vdb_index_kind;
 
 struct vdb_index {
     vdb_config config;
     vdb_index_kind kind;
+    int writable;         /* VDB_INDEX_OPENED with VDB_OPEN_WRITABLE */
     vdb_mapping file;     /* the user's vector file or the index file */
     vdb_vector_view view; /* VDB_INDEX_OVER_FILE: the file's rows */
     vdb_store store;      /* where each node's vector is; the graph reads it */
-    vdb_labels labels;    /* not used by VDB_INDEX_OPENED */
-    const uint64_t *ids;  /* ids[node]: labels.ids, or the index file's ids section */
+    vdb_ids ids;          /* node <-> id */
     vdb_hnsw graph;
+
+    /* An index opened read-only maps ids to nodes on first need, which a reader may be: once, under this lock. */
+    pthread_mutex_t ids_lock;
+    atomic_int ids_ready;
 };
+
+/* The id -> node map, built now if it is not yet (thread-safe). VDB_OK or VDB_ENOMEM. */
+int vdb_index_map_ids(const vdb_index *index);
+
+/* Set up a new index of `kind`; the caller fills the rest. VDB_OK or VDB_ENOMEM (index is then freed). */
+vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind);
+
+/* Open a saved index (see vdb_open); on success *out is the new index. */
+int vdb_index_open(vdb_index **out, const char *path, uint32_t flags);
+
+/*
+ * Reserve everything linking n more nodes needs: heap rows (if `vectors`),
+ * ids and graph storage. The last step that can fail before the index changes.
+ */
+int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors);
+
+/*
+ * Append n nodes with the given rows (NULL when a vector file's rows were
+ * linked already) and ids (NULL: first_id, first_id + 1, ...), and link them
+ * into the graph. After vdb_index_reserve.
+ */
+int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id);
+
+/* Delete live nodes (after vdb_hnsw_reserve_dead): searches stop returning them and their ids are free. */
+void vdb_index_delete_nodes(vdb_index *index, const uint32_t *nodes, uint64_t n);
+
+/* Write the index's live nodes to path (see vdb_save). */
+int vdb_index_save(const vdb_index *index, const char *path);
+
+void vdb_index_free(vdb_index *index);
 
 #endif

@@ -52,6 +52,7 @@ const char *vdb_strerror(int code)
     case VDB_EREADONLY: return "index is read-only";
     case VDB_EEXIST: return "id already in the index";
     case VDB_ERANGE: return "out of range";
+    case VDB_ENOTFOUND: return "id not in the index";
     default: return "unknown error code";
     }
 }

@@ -14,6 +14,7 @@
 #define VDB_MAX_M0 (2u * VDB_MAX_M)     /* links per node on level 0: always 2 * m */
 #define VDB_MAX_LEVEL 64u               /* levels above 0 a node can have */
 #define VDB_MAX_NODES (UINT32_MAX - 1u) /* node numbers are u32; UINT32_MAX means "no node" */
-#define VDB_MAX_THREADS 1024u           /* worker threads of one call */
+#define VDB_NO_NODE UINT32_MAX
+#define VDB_MAX_THREADS 1024u /* worker threads of one call */
 
 #endif

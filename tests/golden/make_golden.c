@@ -23,7 +23,7 @@ int main(int argc, char **argv)
         ids[i] = golden_id(i);
     }
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = GOLDEN_DIM;
     cfg.metric = VDB_METRIC_L2;
     cfg.m = GOLDEN_M;

@@ -16,7 +16,7 @@ enum { DIM = 8 };
 static vdb_index *new_index(void)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     vdb_index *index = NULL;
     cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
@@ -157,18 +157,21 @@ Test(add, refuses_id_already_present_and_adds_nothing)
     vdb_close(index);
 }
 
-Test(add, refuses_null_ids_that_collide_with_explicit_ones)
+Test(add, null_ids_continue_after_the_largest_id)
 {
     vdb_index *index = new_index();
     float *v = tu_uniform(6, DIM, 10);
     uint64_t id = 3;
     cr_assert_eq(vdb_add(index, v, 1, &id), VDB_OK);
-    /* count is 1, so NULL ids would be 1, 2, 3, 4: 3 is taken. */
-    cr_expect_eq(vdb_add(index, v + DIM, 4, NULL), VDB_EEXIST);
-    cr_expect_eq(vdb_count(index), 1u);
-    cr_expect_eq(vdb_add(index, v + DIM, 2, NULL), VDB_OK, "ids 1, 2 are free: %s", vdb_last_error());
+    cr_expect_eq(vdb_add(index, v + DIM, 2, NULL), VDB_OK, "%s", vdb_last_error());
     cr_expect_eq(vdb_count(index), 3u);
-    cr_expect_eq(nearest(index, v + 2 * DIM, NULL), 2u);
+    cr_expect_eq(nearest(index, v + DIM, NULL), 4u, "the first NULL id after id 3");
+    cr_expect_eq(nearest(index, v + 2 * DIM, NULL), 5u);
+    /* A deleted id still counts: NULL ids never hand out an id the caller just deleted. */
+    uint64_t five = 5;
+    cr_assert_eq(vdb_delete(index, &five, 1), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_add(index, v + 3 * DIM, 1, NULL), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(nearest(index, v + 3 * DIM, NULL), 6u);
     free(v);
     vdb_close(index);
 }
@@ -198,7 +201,7 @@ Test(add, refuses_mapped_vector_index_with_readonly)
     float *v = tu_uniform(20, DIM, 12);
     cr_assert_eq(tu_write_npy(path, v, 10, DIM), 0);
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     vdb_index *index = NULL;
     cr_assert_eq(vdb_map_vectors(&index, path, &cfg), VDB_OK, "%s", vdb_last_error());
     cr_expect_eq(vdb_add(index, v + 10 * DIM, 10, NULL), VDB_EREADONLY);
@@ -231,7 +234,7 @@ Test(add, more_than_2_pow_32_minus_2_vectors_is_erange)
 {
     /* 2^32 - 1 one-float rows of zeros, mapped but never backed: refusing them must not need their memory. */
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 1;
     vdb_index *index = NULL;
     cr_assert_eq(vdb_create(&index, &cfg), VDB_OK);

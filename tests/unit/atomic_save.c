@@ -29,7 +29,7 @@ typedef struct {
 static vdb_index *build(uint64_t n, uint64_t seed)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     cfg.ef_construction = 40;
     vdb_index *index = NULL;

@@ -37,7 +37,7 @@ Test(cold_rows, an_opened_index_and_a_mapped_vector_file_answer_the_same_on_the_
     cr_assert_eq(tu_write_npy(vectors_path, rows, ROWS, DIM), 0);
 
     vdb_config config;
-    vdb_config_init(&config);
+    vdb_config_init(&config, VDB_CONFIG_VERSION);
     config.m = 8;
     config.ef_construction = 64;
     vdb_index *mapped;

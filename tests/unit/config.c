@@ -14,7 +14,7 @@ static vdb_index *const SENTINEL = (vdb_index *)(uintptr_t)0x5eed;
 static vdb_config config_with_dim(uint32_t dim)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
     return cfg;
 }
@@ -32,7 +32,7 @@ Test(config, init_sets_documented_defaults)
 {
     vdb_config cfg;
     memset(&cfg, 0xAB, sizeof cfg);
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cr_expect_eq(cfg.version, VDB_CONFIG_VERSION);
     cr_expect_eq(cfg.version, 1u);
     cr_expect_eq(cfg.dim, 0u);
@@ -45,7 +45,7 @@ Test(config, init_sets_documented_defaults)
     cr_expect_eq(cfg.seed, 42u);
 }
 
-Test(config, init_ignores_null) { vdb_config_init(NULL); }
+Test(config, init_ignores_null) { vdb_config_init(NULL, VDB_CONFIG_VERSION); }
 
 Test(config, create_with_defaults_and_dim_gives_empty_index)
 {
@@ -171,6 +171,7 @@ Test(config, get_config_returns_what_create_was_given)
     cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
     vdb_config got;
     memset(&got, 0xCD, sizeof got);
+    vdb_config_init(&got, VDB_CONFIG_VERSION);
     cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
     cr_expect_eq(got.version, VDB_CONFIG_VERSION);
     cr_expect_eq(got.dim, 12u);
@@ -217,3 +218,70 @@ Test(config, accessors_on_null_give_0_0_and_minus_1)
 }
 
 Test(config, close_accepts_null) { vdb_close(NULL); }
+
+/*
+ * The struct can grow: the library reads and writes only the bytes of the
+ * caller's version. A caller's buffer with room after the struct shows
+ * that nothing past its end is written, and a version the library does not
+ * know is refused wherever the config is taken.
+ */
+typedef struct {
+    vdb_config config;
+    unsigned char after[32];
+} padded_config;
+
+static int untouched(const unsigned char *bytes, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        if (bytes[i] != 0xAB)
+            return 0;
+    return 1;
+}
+
+Test(config, init_and_get_config_write_only_the_callers_version)
+{
+    padded_config mine;
+    memset(&mine, 0xAB, sizeof mine);
+    vdb_config_init(&mine.config, VDB_CONFIG_VERSION);
+    cr_expect(untouched(mine.after, sizeof mine.after), "vdb_config_init wrote past the struct");
+    cr_expect_eq(mine.config.version, (uint32_t)VDB_CONFIG_VERSION);
+    mine.config.dim = 5;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &mine.config), VDB_OK, "%s", vdb_last_error());
+    padded_config got;
+    memset(&got, 0xAB, sizeof got);
+    vdb_config_init(&got.config, VDB_CONFIG_VERSION);
+    cr_assert_eq(vdb_get_config(index, &got.config), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(got.config.dim, 5u);
+    cr_expect(untouched(got.after, sizeof got.after), "vdb_get_config wrote past the struct");
+    vdb_close(index);
+}
+
+Test(config, an_unknown_version_is_only_recorded_then_refused)
+{
+    uint32_t versions[] = {0, VDB_CONFIG_VERSION + 1, 1000};
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+        padded_config cfg;
+        memset(&cfg, 0xAB, sizeof cfg);
+        vdb_config_init(&cfg.config, versions[i]);
+        cr_expect_eq(cfg.config.version, versions[i]);
+        cr_expect(
+            untouched((const unsigned char *)&cfg + sizeof cfg.config.version, sizeof cfg - sizeof cfg.config.version),
+            "version %u: vdb_config_init wrote a field it cannot know", versions[i]);
+        cfg.config.dim = 4;
+        cfg.config.m = 16;
+        vdb_index *index = NULL;
+        cr_expect_eq(vdb_create(&index, &cfg.config), VDB_EINVAL, "version %u", versions[i]);
+        cr_expect_not_null(strstr(vdb_last_error(), "config version"), "%s", vdb_last_error());
+        cr_expect_null(index);
+    }
+    vdb_config good;
+    vdb_config_init(&good, VDB_CONFIG_VERSION);
+    good.dim = 4;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &good), VDB_OK);
+    vdb_config out;
+    vdb_config_init(&out, VDB_CONFIG_VERSION + 1);
+    cr_expect_eq(vdb_get_config(index, &out), VDB_EINVAL, "get_config into a config of an unknown version");
+    vdb_close(index);
+}

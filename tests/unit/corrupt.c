@@ -32,7 +32,7 @@ static fixture setup(void)
     f.bad = tu_path(f.dir, "bad.vdb");
     float *v = tu_uniform(N, DIM, 1);
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     cfg.m = 6; /* small m: about 1 node in 6 has upper levels, so section 2 holds links */
     cfg.ef_construction = 40;

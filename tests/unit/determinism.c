@@ -16,7 +16,7 @@ enum { DIM = 32, N = 3000 };
 static vdb_index *build_owned(const float *v, uint64_t n, uint64_t seed, uint32_t threads)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     cfg.m = 12;
     cfg.ef_construction = 80;
@@ -63,7 +63,7 @@ Test(determinism, mapped_build_with_one_thread_is_reproducible)
     float *v = tu_uniform(N, DIM, 6);
     cr_assert_eq(tu_write_npy(npy, v, N, DIM), 0);
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.m = 12;
     cfg.ef_construction = 80;
     cfg.threads = 1;
@@ -261,7 +261,7 @@ static void parallel_insert_reaches_every_node(int mapped, uint32_t threads)
     int misses = 0, orphans = 0;
     for (int round = 0; round < ROUNDS; round++) {
         vdb_config cfg;
-        vdb_config_init(&cfg);
+        vdb_config_init(&cfg, VDB_CONFIG_VERSION);
         cfg.dim = D;
         cfg.threads = threads;
         cfg.seed = 1000 + (uint64_t)round;

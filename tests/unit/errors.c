@@ -67,7 +67,7 @@ Test(errors, last_error_names_both_dimensions_of_a_mismatch)
     float *rows = tu_uniform(10, 128, 1);
     cr_assert_eq(tu_write_npy(path, rows, 10, 128), 0);
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 384;
     vdb_index *index = NULL;
     cr_assert_eq(vdb_map_vectors(&index, path, &cfg), VDB_EDIM);
@@ -93,7 +93,7 @@ Test(errors, last_error_names_a_missing_path)
 Test(errors, last_error_mentions_the_bad_config_value)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 70000;
     vdb_index *index = NULL;
     cr_assert_eq(vdb_create(&index, &cfg), VDB_EINVAL);
@@ -108,7 +108,7 @@ Test(errors, success_does_not_clear_last_error)
     snprintf(before, sizeof before, "%s", vdb_last_error());
     cr_expect_str_neq(before, "no error");
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 3;
     cr_assert_eq(vdb_create(&index, &cfg), VDB_OK);
     cr_expect_str_eq(vdb_last_error(), before);
@@ -119,7 +119,7 @@ static void *fail_in_thread(void *arg)
 {
     (void)arg;
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 99999;
     vdb_index *index = NULL;
     int code = vdb_create(&index, &cfg);
@@ -129,7 +129,7 @@ static void *fail_in_thread(void *arg)
 Test(errors, last_error_is_per_thread)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 77777;
     vdb_index *index = NULL;
     cr_assert_eq(vdb_create(&index, &cfg), VDB_EINVAL);
@@ -146,13 +146,13 @@ Test(version, number_matches_the_header)
 {
     cr_expect_eq(vdb_version_number(), (uint32_t)VDB_VERSION_NUMBER);
     cr_expect_eq(VDB_VERSION_NUMBER, VDB_VERSION_MAJOR * 10000 + VDB_VERSION_MINOR * 100 + VDB_VERSION_PATCH);
-    cr_expect_eq(vdb_version_number(), 100u);
+    cr_expect_eq(vdb_version_number(), 200u);
 }
 
-Test(version, string_is_0_1_0)
+Test(version, string_is_0_2_0)
 {
     cr_assert_not_null(vdb_version_string());
-    cr_expect_str_eq(vdb_version_string(), "0.1.0");
+    cr_expect_str_eq(vdb_version_string(), "0.2.0");
     char expected[32];
     snprintf(expected, sizeof expected, "%d.%d.%d", VDB_VERSION_MAJOR, VDB_VERSION_MINOR, VDB_VERSION_PATCH);
     cr_expect_str_eq(vdb_version_string(), expected);

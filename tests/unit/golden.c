@@ -28,6 +28,7 @@ Test(golden, v1_file_opens_with_its_shape_and_config)
     cr_expect_eq(vdb_dim(index), (uint32_t)GOLDEN_DIM);
     cr_expect_eq(vdb_metric(index), VDB_METRIC_L2);
     vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cr_assert_eq(vdb_get_config(index, &cfg), VDB_OK);
     cr_expect_eq(cfg.m, (uint32_t)GOLDEN_M);
     cr_expect_eq(cfg.ef_construction, (uint32_t)GOLDEN_EF_CONSTRUCTION);

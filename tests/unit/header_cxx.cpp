@@ -10,7 +10,7 @@
 int main()
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = 4;
     vdb_index *index = nullptr;
     if (vdb_create(&index, &cfg) != VDB_OK)

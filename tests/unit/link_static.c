@@ -26,7 +26,7 @@ int main(void)
         v[i] = (float)(state >> 40) * 0x1.0p-24f;
     }
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     vdb_index *index = NULL;
     int code;

@@ -43,7 +43,7 @@ static void drop(fixture *f)
 static vdb_config config_with_dim(uint32_t dim)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
     return cfg;
 }

@@ -37,7 +37,7 @@ static void expect_same_results(const results *a, const results *b, const char *
 static vdb_config test_config(int32_t metric)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     cfg.metric = metric;
     cfg.m = 10;
@@ -335,7 +335,7 @@ Test(persist, open_refuses_unknown_flag_bits)
     cr_assert_eq(vdb_add(index, v, 50, NULL), VDB_OK);
     cr_assert_eq(vdb_save(index, path), VDB_OK);
     vdb_close(index);
-    uint32_t bad[] = {4, 8, 0x80000000u, VDB_OPEN_VERIFY | 16, UINT32_MAX};
+    uint32_t bad[] = {8, 16, 0x80000000u, VDB_OPEN_VERIFY | 32, UINT32_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         index = SENTINEL;
         cr_expect_eq(vdb_open(&index, path, bad[i]), VDB_EINVAL, "flags 0x%x", bad[i]);

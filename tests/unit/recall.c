@@ -33,7 +33,7 @@ static double measure(const vdb_index *index, int metric, const float *base, uin
 static vdb_index *build(int32_t metric, const float *v, uint64_t n, uint32_t dim, uint32_t m, uint32_t ef_construction)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
     cfg.metric = metric;
     cfg.m = m;
@@ -51,7 +51,7 @@ Test(recall, clustered_10k_128d_l2_default_config_ef64_at_least_095)
     float *v = tu_clustered(N, D, CENTRES, 0.5, 2024);
     float *q = tu_clustered_queries(NQ, D, CENTRES, 0.5, 2024, 7);
     vdb_config defaults;
-    vdb_config_init(&defaults);
+    vdb_config_init(&defaults, VDB_CONFIG_VERSION);
     vdb_index *index = build(VDB_METRIC_L2, v, N, D, defaults.m, defaults.ef_construction);
     double recall = measure(index, TU_L2, v, N, q, NQ, D, 64);
     fprintf(stderr, "recall@10 clustered 10k x 128 L2 ef 64: %.4f\n", recall);
@@ -134,7 +134,7 @@ Test(recall, mapped_file_with_build_matches_add)
 
     vdb_index *added = build(VDB_METRIC_L2, v, N, D, 16, 100);
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.ef_construction = 100;
     vdb_index *mapped = NULL;
     cr_assert_eq(vdb_map_vectors(&mapped, path, &cfg), VDB_OK, "%s", vdb_last_error());

@@ -17,7 +17,7 @@ enum { DIM = 16 };
 static vdb_index *build(int32_t metric, const float *v, uint64_t n, uint32_t dim)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
     cfg.metric = metric;
     vdb_index *index = NULL;
@@ -96,7 +96,7 @@ Test(search, k_over_count_returns_all_and_pads_with_max_id_and_inf)
 Test(search, empty_index_finds_nothing)
 {
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     vdb_index *index = NULL;
     cr_assert_eq(vdb_create(&index, &cfg), VDB_OK);
@@ -158,7 +158,7 @@ Test(search, ef_zero_means_the_index_ef_search)
 {
     float *v = tu_uniform(2000, DIM, 11);
     vdb_config cfg;
-    vdb_config_init(&cfg);
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = DIM;
     cfg.ef_search = 37;
     vdb_index *index = NULL;

@@ -179,7 +179,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
         return CLI_EXIT_USAGE;
     }
     build_request req = {0};
-    vdb_config_init(&req.config);
+    vdb_config_init(&req.config, VDB_CONFIG_VERSION);
     req.vectors_path = path;
     req.config.dim = a->dim;
     req.config.metric = metric;

@@ -32,7 +32,7 @@ static const char HELP[] = "usage: vdb build VECTORS INDEX [options]\n"
 int cmd_build(int argc, char **argv)
 {
     build_request req = {0};
-    vdb_config_init(&req.config);
+    vdb_config_init(&req.config, VDB_CONFIG_VERSION);
     req.count = BUILD_ALL_ROWS;
     req.progress = 1;
     const char *metric = "l2";

@@ -1,0 +1,87 @@
+/*
+ * An index's life: set-up, the steps every change shares (reserve all it
+ * needs, then append and link, so that a failure leaves nothing half-done),
+ * deletion, and teardown.
+ */
+#include "index/index.h"
+
+#include "graph/insert.h"
+#include "util/error.h"
+
+#include <stdlib.h>
+
+vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind)
+{
+    vdb_index *index = calloc(1, sizeof *index);
+    if (!index)
+        return NULL;
+    index->config = *config;
+    index->kind = kind;
+    vdb_ids_init(&index->ids);
+    pthread_mutex_init(&index->ids_lock, NULL);
+    atomic_store(&index->ids_ready, 1);
+    return index;
+}
+
+int vdb_index_map_ids(const vdb_index *index)
+{
+    if (atomic_load_explicit(&index->ids_ready, memory_order_acquire))
+        return VDB_OK;
+    vdb_index *mutable = (vdb_index *)index; /* built once, under the lock; readers see it only when ready */
+    pthread_mutex_lock(&mutable->ids_lock);
+    int code = VDB_OK;
+    if (!atomic_load_explicit(&index->ids_ready, memory_order_relaxed) &&
+        (code = vdb_ids_map(&mutable->ids, index->graph.dead)) == VDB_OK)
+        atomic_store_explicit(&mutable->ids_ready, 1, memory_order_release);
+    pthread_mutex_unlock(&mutable->ids_lock);
+    return code;
+}
+
+int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors)
+{
+    vdb_hnsw *graph = &index->graph;
+    if (n > VDB_MAX_NODES - graph->allocated)
+        return vdb_fail(VDB_ERANGE, "the index cannot hold %llu more vectors", (unsigned long long)n);
+    if ((vectors && vdb_store_reserve(&index->store, n) != VDB_OK) || vdb_ids_reserve(&index->ids, n) != VDB_OK)
+        return vdb_fail(VDB_ENOMEM, "out of memory adding %llu vectors", (unsigned long long)n);
+    int code = vdb_hnsw_reserve(graph, (uint32_t)n, index->config.threads);
+    if (code != VDB_OK)
+        return code == VDB_ERANGE ? vdb_fail(code, "the index cannot hold %llu more vectors", (unsigned long long)n)
+                                  : vdb_fail(code, "out of memory adding %llu vectors", (unsigned long long)n);
+    return VDB_OK;
+}
+
+int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id)
+{
+    if (vectors)
+        vdb_store_append(&index->store, vectors, n);
+    for (uint64_t i = 0; i < n; i++)
+        vdb_ids_append(&index->ids, ids ? ids[i] : first_id + i);
+    int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads);
+    if (code != VDB_OK)
+        return vdb_fail(code,
+                        "out of memory while linking %llu vectors: they are in the index, but some with "
+                        "fewer links than a search would find for them",
+                        (unsigned long long)n);
+    return VDB_OK;
+}
+
+void vdb_index_delete_nodes(vdb_index *index, const uint32_t *nodes, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        vdb_ids_forget(&index->ids, index->ids.of_node[nodes[i]]);
+        vdb_hnsw_mark_dead(&index->graph, nodes[i]);
+    }
+}
+
+void vdb_index_free(vdb_index *index)
+{
+    if (!index)
+        return;
+    vdb_hnsw_destroy(&index->graph);
+    vdb_store_destroy(&index->store);
+    vdb_ids_destroy(&index->ids);
+    vdb_mapping_close(&index->file);
+    pthread_mutex_destroy(&index->ids_lock);
+    free(index);
+}

@@ -1,0 +1,62 @@
+/*
+ * Opening a saved index. Read-only, everything is used in place from the
+ * mapping and nothing grows with the file. Writable, the vectors stay
+ * mapped while the links and ids, which changes rewrite, are copied to the
+ * heap in one sequential pass.
+ */
+#include "index/index.h"
+
+#include "file/format.h"
+#include "index/config.h"
+#include "util/error.h"
+
+/* The settings a file records, on top of the defaults for the rest. */
+static vdb_config config_of(const vdb_header *header)
+{
+    vdb_config config = vdb_config_defaults();
+    config.dim = header->dim;
+    config.metric = header->metric;
+    config.m = header->m;
+    config.ef_construction = header->ef_construction;
+    config.ef_search = header->ef_search;
+    config.seed = header->seed;
+    return config;
+}
+
+static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags)
+{
+    const vdb_header *h = &file->header;
+    vdb_store_init_mapped(&index->store, h->dim, file->vectors, h->dim, (uint32_t)h->count);
+    vdb_ids_init_section(&index->ids, file->ids, (uint32_t)h->count);
+    if (!(flags & VDB_OPEN_WRITABLE)) {
+        atomic_store(&index->ids_ready, 0);
+        return vdb_hnsw_init_mapped(&index->graph, &index->store, h->metric, h->m, h->ef_construction, &file->links);
+    }
+    index->writable = 1;
+    int code = vdb_ids_own(&index->ids);
+    if (code == VDB_OK)
+        code = vdb_hnsw_init_copy(&index->graph, &index->store, h->metric, h->m, h->ef_construction, h->seed,
+                                  &file->links);
+    return code;
+}
+
+int vdb_index_open(vdb_index **out, const char *path, uint32_t flags)
+{
+    vdb_index_file file;
+    int code = vdb_format_open(&file, path, flags);
+    if (code != VDB_OK)
+        return code;
+    vdb_config config = config_of(&file.header);
+    vdb_index *index = vdb_index_new(&config, VDB_INDEX_OPENED);
+    if (!index) {
+        vdb_mapping_close(&file.mapping);
+        return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
+    }
+    index->file = file.mapping;
+    if ((code = set_up(index, &file, flags)) != VDB_OK) {
+        vdb_index_free(index);
+        return vdb_fail(code, "out of memory opening '%s'", path);
+    }
+    *out = index;
+    return VDB_OK;
+}
