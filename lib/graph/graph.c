@@ -183,11 +183,14 @@ int vdb_hnsw_init_copy(vdb_hnsw *graph, const vdb_store *store, int32_t metric, 
         return code;
     }
     uint32_t count = sections->count;
-    memcpy(graph->links0, sections->links0, sizeof(uint32_t) * (graph->m0 + 1) * count);
     memcpy(graph->upper_start, sections->upper_start, sizeof(uint32_t) * ((uint64_t)count + 1));
-    memcpy(graph->upper_links, sections->upper_start + count + 1,
-           sizeof(uint32_t) * (graph->m + 1) * sections->upper_blocks);
-    memset(graph->parents, 0xFF, sizeof(uint32_t) * count); /* VDB_NO_NODE */
+    if (count > 0) { /* else the arrays are still NULL */
+        memcpy(graph->links0, sections->links0, sizeof(uint32_t) * (graph->m0 + 1) * count);
+        memset(graph->parents, 0xFF, sizeof(uint32_t) * count); /* VDB_NO_NODE */
+    }
+    if (sections->upper_blocks > 0)
+        memcpy(graph->upper_links, sections->upper_start + count + 1,
+               sizeof(uint32_t) * (graph->m + 1) * sections->upper_blocks);
     graph->count = graph->allocated = count;
     graph->upper_blocks = sections->upper_blocks;
     graph->entry = sections->entry;

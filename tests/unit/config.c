@@ -205,6 +205,7 @@ Test(config, set_threads_accepts_0_to_1024_and_refuses_1025)
     cr_expect_eq(vdb_set_threads(index, 5), VDB_OK);
     cr_expect_eq(vdb_set_threads(index, 1025), VDB_EINVAL);
     cr_expect_eq(vdb_set_threads(NULL, 1), VDB_EINVAL);
+    vdb_config_init(&got, VDB_CONFIG_VERSION);
     cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
     cr_expect_eq(got.threads, 5u, "a refused vdb_set_threads changed threads to %u", got.threads);
     vdb_close(index);

@@ -73,6 +73,7 @@ static void round_trip(int32_t metric, uint32_t flags)
     cr_expect_eq(vdb_dim(index), (uint32_t)DIM);
     cr_expect_eq(vdb_metric(index), metric);
     vdb_config got;
+    vdb_config_init(&got, VDB_CONFIG_VERSION);
     cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
     cr_expect_eq(got.version, VDB_CONFIG_VERSION);
     cr_expect_eq(got.dim, (uint32_t)DIM);

@@ -319,6 +319,7 @@ static int measure_ef(const vdb_index *index, const float *queries, uint64_t nq,
 static int run_bench(vdb_index *index, const bench_args *a, uint32_t *efs, size_t nef, bench_report *rep)
 {
     vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     int rc = vdb_get_config(index, &cfg);
     if (rc != VDB_OK) {
         cli_lib_error("bench", rc, "vdb_get_config");

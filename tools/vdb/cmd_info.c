@@ -33,6 +33,7 @@ int cmd_info(int argc, char **argv)
         return CLI_EXIT_FAIL;
     }
     vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     rc = vdb_get_config(index, &cfg);
     if (rc != VDB_OK) {
         cli_lib_error("info", rc, "reading the configuration of '%s'", path);
