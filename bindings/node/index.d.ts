@@ -28,7 +28,7 @@ export class VdbError extends Error {
 }
 
 export interface CreateOptions {
-  /** Vector dimension, 1..65536. Required by Index.create; 0 or omitted = read it from the file in Index.mapVectors. */
+  /** Vector dimension, 1..65536. Required by new Index and Index.create; 0 or omitted = read it from the file in Index.mapVectors. */
   dim?: number;
   /** Default 'l2' (squared Euclidean); 'ip' = 1 - dot; 'cosine' = 1 - cos. */
   metric?: Metric;
@@ -88,8 +88,9 @@ export type Floats = Float32Array | number[];
 export type Ids = BigUint64Array | Array<number | bigint>;
 
 export class Index {
-  private constructor();
-  /** An empty index that owns its vectors; fill it with add(). */
+  /** An empty index that owns its vectors; fill it with add(). The same as Index.create(options). */
+  constructor(options: CreateOptions & { dim: number });
+  /** An empty index that owns its vectors; fill it with add(). The same as new Index(options). */
   static create(options: CreateOptions & { dim: number }): Index;
   /** A saved index, mapped read-only (add and build throw VDB_EREADONLY). */
   static open(path: string, options?: OpenOptions): Index;

@@ -140,24 +140,36 @@ function settle(state) {
 }
 
 const finalizers = new FinalizationRegistry((state) => release(state));
-const CONSTRUCT = Symbol('vdb.Index');
+// Index.open and Index.mapVectors hand the constructor a handle they made
+// with this token, which no caller outside this module can forge.
+const ADOPT = Symbol('vdb.Index.adopt');
+
+// A new empty index's handle (vdb_create).
+function createHandle(opts) {
+  if (typeof opts === 'string') throw invalid('Index options must be an object (a saved index opens with Index.open(path))');
+  const cfg = makeConfig(opts, 'Index');
+  if (opts === undefined || opts.dim === undefined) throw invalid('Index needs dim, the vector dimension');
+  const out = [null];
+  check(C.vdb_create(out, cfg));
+  return out[0];
+}
 
 class Index {
   #state;
 
-  constructor(token, ptr) {
-    if (token !== CONSTRUCT) throw new TypeError('use Index.create(), Index.open() or Index.mapVectors()');
+  /**
+   * An empty index that owns its vectors; fill it with add().
+   * new Index({ dim, metric, ... }) is Index.create({ dim, metric, ... }).
+   */
+  constructor(opts, handle) {
+    const ptr = opts === ADOPT ? handle : createHandle(opts);
     this.#state = { ptr, pending: 0, closeWhenIdle: false, handleForPending: ptr, rows: null };
     finalizers.register(this, this.#state, this);
   }
 
-  /** An empty index that owns its vectors; fill it with add(). */
+  /** An empty index that owns its vectors; fill it with add(). The same as new Index(opts). */
   static create(opts) {
-    const cfg = makeConfig(opts, 'Index.create');
-    if (opts === undefined || opts.dim === undefined) throw invalid('Index.create needs dim');
-    const out = [null];
-    check(C.vdb_create(out, cfg));
-    return new Index(CONSTRUCT, out[0]);
+    return new Index(opts);
   }
 
   /** A saved index, mapped read-only. opts: { verify, populate }. */
@@ -172,7 +184,7 @@ class Index {
     if (opts.populate) flags |= K.VDB_OPEN_POPULATE;
     const out = [null];
     check(C.vdb_open(out, path, flags));
-    return new Index(CONSTRUCT, out[0]);
+    return new Index(ADOPT, out[0]);
   }
 
   /** An empty graph over a vector file (.npy, .fvecs or raw float32); link rows with build(). */
@@ -181,7 +193,7 @@ class Index {
     const cfg = makeConfig(opts, 'Index.mapVectors');
     const out = [null];
     check(C.vdb_map_vectors(out, path, cfg));
-    const index = new Index(CONSTRUCT, out[0]);
+    const index = new Index(ADOPT, out[0]);
     index.#state.rows = Number(C.vdb_rows(out[0]));
     return index;
   }

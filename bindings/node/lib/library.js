@@ -7,26 +7,35 @@
 // generated for:
 //   1. $VDB_LIBRARY (a path; if set it must work, nothing else is tried)
 //   2. the copy bundled by the install script: native/libvdb.so.0.MINOR
-//   3. the repository's build folders: ../../build*/lib/libvdb.so.0.MINOR
-//      (sanitizer builds are skipped: they abort a plain node when loaded)
+//   3. the build folders of the checkout this package sits in:
+//      ../../build*/lib/libvdb.so.0.MINOR (sanitizer builds are skipped:
+//      they abort a plain node when loaded)
 //   4. the system loader: libvdb.so.0.MINOR
 
 const fs = require('node:fs');
 const path = require('node:path');
-const koffi = require('koffi');
 const declare = require('./ffi.generated.js');
+const { PACKAGE_DIR, NATIVE_DIR, BUILD_FAILED, SONAME, soname, checkoutRoot } = require('./paths.js');
 
-const PACKAGE_DIR = path.resolve(__dirname, '..');
-const NATIVE_DIR = path.join(PACKAGE_DIR, 'native');
-const BUILD_FAILED = path.join(NATIVE_DIR, 'BUILD_FAILED.txt');
-
-// libvdb.so.MAJOR, or libvdb.so.0.MINOR before 1.0 (STYLE.md rule 11).
-function soname(versionString) {
-  const [major, minor] = versionString.split('.');
-  return major === '0' ? `libvdb.so.0.${minor}` : `libvdb.so.${major}`;
+// npm links a folder dependency (npm >= 9.4.2) without installing its
+// dependencies; the install script then installs koffi, unless scripts were
+// skipped. Say so, rather than "Cannot find module 'koffi'".
+function requireKoffi() {
+  try {
+    return require('koffi');
+  } catch (err) {
+    if (err.code !== 'MODULE_NOT_FOUND' || !/'koffi'/.test(err.message)) throw err;
+    const wrapped = new Error(
+      `vdb: koffi is not installed where ${PACKAGE_DIR} can find it (npm installs no dependencies ` +
+        'of a folder it links; the install script of this package does, and it did not run). ' +
+        `Run \`npm rebuild vdb\` in your project, or \`npm install --prefix ${PACKAGE_DIR}\`.`,
+      { cause: err },
+    );
+    wrapped.code = 'VDB_ENOLIB';
+    throw wrapped;
+  }
 }
-
-const SONAME = soname(declare.VERSION_STRING);
+const koffi = requireKoffi();
 
 // A sanitizer build names its runtime (libasan.so.8, libtsan.so.2, ...) among
 // its DT_NEEDED strings; dlopen()ing it into node aborts the process.
@@ -39,14 +48,10 @@ function isSanitizerBuild(file) {
 }
 
 function buildDirCandidates() {
-  const root = path.resolve(PACKAGE_DIR, '..', '..');
-  let entries;
-  try {
-    entries = fs.readdirSync(root, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries
+  const root = checkoutRoot();
+  if (!root) return [];
+  return fs
+    .readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory() && e.name.startsWith('build'))
     .map((e) => path.join(root, e.name, 'lib', SONAME))
     .filter((file) => fs.existsSync(file))
@@ -115,19 +120,22 @@ function load() {
   const found = attempt(SONAME, tried, { checkVersion: 'throw' });
   if (found) return found;
 
-  let why = '';
+  let why;
   try {
-    why = `\nThe install script could not bundle libvdb:\n  ${fs.readFileSync(BUILD_FAILED, 'utf8').trim().replace(/\n/g, '\n  ')}`;
+    why = `The install script could not build libvdb:\n  ${fs.readFileSync(BUILD_FAILED, 'utf8').trim().replace(/\n/g, '\n  ')}`;
   } catch {
-    // no record: the install script did not run, or found nothing to do
+    why = 'No libvdb was built into the package: its install script did not run (npm --ignore-scripts?), or VDB_LIBRARY was set when it did.';
   }
+  const fixes = [
+    'set VDB_LIBRARY=/path/to/libvdb.so',
+    'install cmake and a C compiler, then run `npm rebuild vdb` (builds a copy into the package)',
+  ];
+  const root = checkoutRoot();
+  if (root) fixes.push(`build the checkout: cmake -S ${root} -B ${path.join(root, 'build')} -DVDB_BUILD_TESTS=OFF && cmake --build ${path.join(root, 'build')}`);
+  fixes.push(`install libvdb where the system loader finds ${SONAME}`);
   const err = new Error(
-    `vdb: cannot find libvdb (${SONAME}).${why}\n` +
-      'To fix, do one of:\n' +
-      '  - set VDB_LIBRARY=/path/to/libvdb.so\n' +
-      '  - install cmake and a C compiler, then run `npm rebuild vdb` (bundles a copy into the package)\n' +
-      '  - build the repository (cmake -B build -S . && cmake --build build) next to bindings/node\n' +
-      `  - install libvdb where the system loader finds ${SONAME}\n` +
+    `vdb: cannot find libvdb (${SONAME}).\n${why}\n` +
+      `To fix, do one of:\n  - ${fixes.join('\n  - ')}\n` +
       `Tried:\n  ${tried.join('\n  ')}`,
   );
   err.code = 'VDB_ENOLIB';

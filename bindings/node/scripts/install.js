@@ -1,32 +1,31 @@
 'use strict';
 
-// npm `install` script: bundle a libvdb into native/ so that require('vdb')
-// works without VDB_LIBRARY. It builds the library with CMake from the
-// libvdb source tree this package sits in (or $VDB_SOURCE_DIR, or the folder
-// npm was run from). It never fails the install: when it cannot build, it
-// says why in native/BUILD_FAILED.txt, and require('vdb') repeats that with
-// what to do (lib/library.js).
+// npm `install` script. Two jobs:
 //
-//   VDB_LIBRARY=...              set: nothing to bundle, exit
+// 1. koffi. When npm links a folder (`npm install <folder>` with npm >= 9.4.2,
+//    install-links=false) it installs none of that folder's dependencies, so
+//    require('koffi') would fail. Then koffi is installed here, into this
+//    folder's own node_modules, with the npm that runs this script.
+// 2. libvdb. It builds the library with CMake into native/, so that
+//    require('vdb') works without VDB_LIBRARY, from the first of:
+//    $VDB_SOURCE_DIR, the checkout this package sits in (bindings/node), or
+//    the sources a packed package carries in vendor/ (scripts/vendor.js).
+//    A failed build never fails the install (the library may come from
+//    VDB_LIBRARY or the system): it says why in native/BUILD_FAILED.txt, and
+//    require('vdb') repeats that with what to do (lib/library.js).
+//
+//   VDB_LIBRARY=...              set: nothing to build
 //   VDB_SKIP_NATIVE_BUILD=1      do not build
-//   VDB_SOURCE_DIR=/path/libvdb  where the sources are
-//   npm run rebuild-native       replace the bundled copy
+//   VDB_SOURCE_DIR=/path/libvdb  build from there
+//   npm run rebuild-native       build again, replacing the bundled copy
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-
-const PACKAGE_DIR = path.resolve(__dirname, '..');
-const NATIVE_DIR = path.join(PACKAGE_DIR, 'native');
-const BUILD_FAILED = path.join(NATIVE_DIR, 'BUILD_FAILED.txt');
+const { PACKAGE_DIR, NATIVE_DIR, BUILD_FAILED, VENDOR_DIR, SONAME, isSource, checkoutRoot } = require('../lib/paths.js');
 const { VERSION_STRING } = require('../lib/ffi.generated.js');
 
-function soname(versionString) {
-  const [major, minor] = versionString.split('.');
-  return major === '0' ? `libvdb.so.0.${minor}` : `libvdb.so.${major}`;
-}
-const SONAME = soname(VERSION_STRING);
 const BUNDLED = path.join(NATIVE_DIR, SONAME);
 
 function log(message) {
@@ -41,15 +40,6 @@ function giveUp(reason) {
   process.exit(0);
 }
 
-function isSource(dir) {
-  return (
-    !!dir &&
-    fs.existsSync(path.join(dir, 'include', 'vdb.h')) &&
-    fs.existsSync(path.join(dir, 'CMakeLists.txt')) &&
-    fs.existsSync(path.join(dir, 'lib'))
-  );
-}
-
 function run(command, args) {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error) return { ok: false, output: `${command}: ${result.error.message}` };
@@ -57,7 +47,34 @@ function run(command, args) {
   return { ok: result.status === 0, output };
 }
 
-function main() {
+function ensureKoffi() {
+  try {
+    require.resolve('koffi', { paths: [PACKAGE_DIR] });
+    return;
+  } catch {
+    // not installed: npm linked this folder
+  }
+  const npm = process.env.npm_execpath;
+  if (!npm) {
+    log(`koffi is not installed; run \`npm install --prefix ${PACKAGE_DIR}\``);
+    process.exit(1);
+  }
+  log(`npm linked this folder without installing its dependencies; installing them into ${path.join(PACKAGE_DIR, 'node_modules')}`);
+  // The outer npm's settings say where *it* installs (-g, --prefix): drop
+  // them, keep the rest (registry, cache, proxy).
+  const env = { ...process.env };
+  for (const key of ['global', 'location', 'prefix', 'local_prefix', 'global_prefix']) delete env[`npm_config_${key}`];
+  // --ignore-scripts: this script would run again; koffi's own only checks
+  // its prebuilt binary, which it loads from @koromix/koffi-<platform> anyway.
+  const args = ['install', '--prefix', PACKAGE_DIR, '--omit=dev', '--ignore-scripts', '--no-package-lock', '--no-audit', '--no-fund'];
+  const result = spawnSync(process.execPath, [npm, ...args], { env, stdio: 'inherit' });
+  if (result.status !== 0) {
+    log(`\`npm ${args.join(' ')}\` failed; require('vdb') needs koffi`);
+    process.exit(1);
+  }
+}
+
+function buildLibrary() {
   if (process.argv.includes('--force')) fs.rmSync(NATIVE_DIR, { recursive: true, force: true });
   if (fs.existsSync(BUNDLED)) {
     log(`${path.relative(PACKAGE_DIR, BUNDLED)} is already bundled`);
@@ -70,7 +87,9 @@ function main() {
   if (process.env.VDB_SKIP_NATIVE_BUILD) {
     giveUp('VDB_SKIP_NATIVE_BUILD is set, so no libvdb was built into the package.');
   }
-  const candidates = [process.env.VDB_SOURCE_DIR, path.resolve(PACKAGE_DIR, '..', '..'), process.env.INIT_CWD];
+  // A checkout's own sources before vendor/, which an npm 9 folder install
+  // may have left behind in it.
+  const candidates = [process.env.VDB_SOURCE_DIR, checkoutRoot(), VENDOR_DIR];
   const source = candidates.find(isSource);
   if (!source) {
     giveUp(
@@ -81,6 +100,15 @@ function main() {
   const cmake = run('cmake', ['--version']);
   if (!cmake.ok) giveUp(`cmake is not available (${cmake.output.trim()}); install cmake and a C compiler, then run \`npm rebuild vdb\`.`);
 
+  const failure = build(source);
+  if (failure) giveUp(failure);
+  fs.rmSync(BUILD_FAILED, { force: true });
+  log(`bundled ${path.relative(PACKAGE_DIR, BUNDLED)}`);
+}
+
+// Build libvdb from source into native/; null, or why it failed.
+function build(source) {
+  const tail = (output) => output.trim().split('\n').slice(-20).join('\n');
   const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vdb-node-build-'));
   try {
     log(`building libvdb from ${source} in ${buildDir}`);
@@ -89,18 +117,22 @@ function main() {
       '-DCMAKE_BUILD_TYPE=Release',
       '-DVDB_BUILD_TESTS=OFF', '-DVDB_BUILD_TOOLS=OFF', '-DVDB_BUILD_BENCH=OFF', '-DVDB_WERROR=OFF',
     ]);
-    if (!configure.ok) giveUp(`cmake configure failed:\n${configure.output.trim().split('\n').slice(-20).join('\n')}`);
-    const build = run('cmake', ['--build', buildDir, '--target', 'vdb', '-j', String(Math.max(1, os.cpus().length))]);
-    if (!build.ok) giveUp(`cmake build failed:\n${build.output.trim().split('\n').slice(-20).join('\n')}`);
+    if (!configure.ok) return `cmake configure failed:\n${tail(configure.output)}`;
+    const compile = run('cmake', ['--build', buildDir, '--target', 'vdb', '-j', String(Math.max(1, os.cpus().length))]);
+    if (!compile.ok) return `cmake build failed:\n${tail(compile.output)}`;
     const built = path.join(buildDir, 'lib', SONAME);
-    if (!fs.existsSync(built)) giveUp(`the build did not produce ${SONAME} in ${path.dirname(built)}`);
+    if (!fs.existsSync(built)) {
+      const made = fs.readdirSync(path.dirname(built)).filter((name) => /^libvdb\.so\.\d+\.\d+$/.test(name));
+      return `the build made ${made.join(', ') || 'no libvdb.so'}, not ${SONAME}: the sources are not the libvdb ` +
+        `${VERSION_STRING} that lib/ffi.generated.js declares (regenerate it with tools/gen_bindings.py)`;
+    }
     fs.mkdirSync(NATIVE_DIR, { recursive: true });
     fs.copyFileSync(fs.realpathSync(built), BUNDLED);
-    fs.rmSync(BUILD_FAILED, { force: true });
-    log(`bundled ${path.relative(PACKAGE_DIR, BUNDLED)}`);
+    return null;
   } finally {
     fs.rmSync(buildDir, { recursive: true, force: true });
   }
 }
 
-main();
+ensureKoffi();
+buildLibrary();
