@@ -186,10 +186,34 @@ def declarator(node: c_ast.Node, inner: str) -> str:
     if isinstance(node, c_ast.TypeDecl):
         base = " ".join([*node.quals, type_name(node.type)])
         return f"{base} {inner}".rstrip()
+    if isinstance(node, c_ast.PtrDecl) and isinstance(node.type, c_ast.FuncDecl):
+        return declarator(node.type, f"(*{inner})")  # a callback parameter: int (*allow)(uint64_t id, void *ctx)
     if isinstance(node, c_ast.PtrDecl):
         quals = "".join(f"{q} " for q in node.quals)
         return declarator(node.type, f"*{quals}{inner}")
-    raise SystemExit(f"gen_bindings: unsupported declarator at {node.coord} (arrays and function pointers are not allowed)")
+    if isinstance(node, c_ast.FuncDecl) and inner.startswith("(*"):
+        return declarator(node.type, f"{inner}({parameter_list(node)})")
+    raise SystemExit(f"gen_bindings: unsupported declarator at {node.coord} (arrays are not allowed, and function "
+                     "pointers only as parameters)")
+
+
+def parameter_list(func: c_ast.FuncDecl) -> str:
+    """A function's parameters as C text, `void` when it has none."""
+    params = []
+    for p in func.args.params if func.args else []:
+        if isinstance(p, c_ast.EllipsisParam):
+            raise SystemExit(f"gen_bindings: varargs are not allowed at {p.coord}")
+        if p.name is not None:  # (void) has one unnamed parameter
+            params.append(declarator(p.type, p.name))
+    return ", ".join(params) or "void"
+
+
+def callback_type(param: "Param") -> c_ast.FuncDecl | None:
+    """The function type of a callback parameter, or None for any other parameter."""
+    node = param.node.type
+    if isinstance(node, c_ast.PtrDecl) and isinstance(node.type, c_ast.FuncDecl):
+        return node.type
+    return None
 
 
 def parse(header_path: Path) -> Api:
@@ -313,28 +337,38 @@ def emit_lua(api: Api) -> str:
     return "\n".join(lines) + "\n"
 
 
-def is_out_param(param: Param, api: Api) -> bool:
-    """Out-parameters that koffi should marshal back into JS: a handle written
-    through `T **` (constructors) or a non-const struct the library fills
-    (vdb_config_init, vdb_get_config). Numeric buffers stay plain pointers so
-    TypedArrays pass without a copy."""
+def param_direction(param: Param, api: Api) -> str:
+    """How koffi marshals a parameter: "_Out_" for a handle written through
+    `T **` (constructors), "_Inout_" for a non-const struct the library reads
+    and fills (vdb_config: the library reads its version first), "" for the
+    rest. Numeric buffers stay plain pointers so TypedArrays pass without a copy."""
     node = param.node.type
     if not isinstance(node, c_ast.PtrDecl):
-        return False
+        return ""
     target = node.type
     opaque = set(api.opaque) | {f"struct {name}" for name in api.opaque}
     structs = {s.name for s in api.structs} | {f"struct {s.name}" for s in api.structs}
     if isinstance(target, c_ast.PtrDecl) and isinstance(target.type, c_ast.TypeDecl):
-        return not target.quals and not target.type.quals and type_name(target.type.type) in opaque
-    if isinstance(target, c_ast.TypeDecl):
-        return "const" not in target.quals and type_name(target.type) in structs
-    return False
+        is_handle = not target.quals and not target.type.quals and type_name(target.type.type) in opaque
+        return "_Out_" if is_handle else ""
+    if isinstance(target, c_ast.TypeDecl) and "const" not in target.quals and type_name(target.type) in structs:
+        return "_Inout_"
+    return ""
+
+
+def koffi_callback_name(func: Function, param: Param) -> str:
+    """koffi takes a callback parameter as a pointer to a named prototype: vdb_filter_from_fn_allow *allow."""
+    return f"{func.name}_{param.name}"
 
 
 def koffi_prototype(func: Function, api: Api) -> str:
     params = []
     for p in func.params:
-        params.append(("_Out_ " if is_out_param(p, api) else "") + p.decl)
+        if callback_type(p) is not None:
+            params.append(f"{koffi_callback_name(func, p)} *{p.name}")
+            continue
+        direction = param_direction(p, api)
+        params.append(f"{direction} {p.decl}" if direction else p.decl)
     space = "" if func.ret.endswith("*") else " "
     return f"{func.ret}{space}{func.name}({', '.join(params)})"
 
@@ -384,6 +418,12 @@ def emit_node(api: Api) -> str:
     out.append("  types = {};")
     for name in api.opaque:
         out.append(f"  types.{name} = koffi.opaque({js_string(name)});")
+    for func in api.functions:
+        for param in func.params:
+            callback = callback_type(param)
+            if callback is not None:
+                name = koffi_callback_name(func, param)
+                out.append(f"  types.{name} = koffi.proto({js_string(declarator(callback.type, f'{name}({parameter_list(callback)})'))});")
     for struct in api.structs:
         out.append(f"  types.{struct.name} = koffi.struct({js_string(struct.name)}, {{")
         for f in struct.fields:

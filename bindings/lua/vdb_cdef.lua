@@ -2,11 +2,12 @@
 -- The declarations of vdb.h for LuaJIT's ffi.cdef, and the header version
 -- they come from (compare it with lib.vdb_version_number() after loading).
 return {
-  version = 100,
-  version_string = "0.1.0",
+  version = 200,
+  version_string = "0.2.0",
   cdef = [[
 typedef struct vdb_index vdb_index;
 typedef struct vdb_vectors vdb_vectors;
+typedef struct vdb_filter vdb_filter;
 enum vdb_status {
     VDB_OK = 0,
     VDB_EINVAL = -1,
@@ -17,7 +18,8 @@ enum vdb_status {
     VDB_EVERSION = -6,
     VDB_EREADONLY = -7,
     VDB_EEXIST = -8,
-    VDB_ERANGE = -9
+    VDB_ERANGE = -9,
+    VDB_ENOTFOUND = -10
 };
 enum vdb_metric {
     VDB_METRIC_L2 = 0,
@@ -27,7 +29,8 @@ enum vdb_metric {
 enum vdb_open_flags {
     VDB_OPEN_DEFAULT = 0,
     VDB_OPEN_VERIFY = 1,
-    VDB_OPEN_POPULATE = 2
+    VDB_OPEN_POPULATE = 2,
+    VDB_OPEN_WRITABLE = 4
 };
 enum vdb_config_version {
     VDB_CONFIG_VERSION = 1
@@ -43,13 +46,21 @@ typedef struct vdb_config {
     uint32_t reserved;
     uint64_t seed;
 } vdb_config;
-void vdb_config_init(vdb_config *cfg);
+void vdb_config_init(vdb_config *cfg, uint32_t version);
 int vdb_create(vdb_index **out, const vdb_config *cfg);
 int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config *cfg);
 int vdb_build(vdb_index *index, uint64_t first, uint64_t count);
 int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
+int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
+int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n);
+int vdb_get(const vdb_index *index, uint64_t id, float *vector_out);
 int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found);
 int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found);
+int vdb_filter_create(vdb_filter **out, const uint64_t *allowed_ids, uint64_t n);
+int vdb_filter_from_fn(vdb_filter **out, int (*allow)(uint64_t id, void *ctx), void *ctx);
+void vdb_filter_close(vdb_filter *filter);
+int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found);
+int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found);
 int vdb_save(const vdb_index *index, const char *path);
 int vdb_open(vdb_index **out, const char *path, uint32_t flags);
 int vdb_verify(const char *path);
@@ -58,6 +69,7 @@ int vdb_get_config(const vdb_index *index, vdb_config *out);
 void vdb_close(vdb_index *index);
 uint64_t vdb_count(const vdb_index *index);
 uint64_t vdb_rows(const vdb_index *index);
+uint64_t vdb_deleted(const vdb_index *index);
 uint32_t vdb_dim(const vdb_index *index);
 int32_t vdb_metric(const vdb_index *index);
 int vdb_vectors_open(vdb_vectors **out, const char *path, uint32_t dim);

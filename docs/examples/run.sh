@@ -4,7 +4,10 @@
 #   bash docs/examples/run.sh [BUILD_DIR]        (default build-release)
 #   VDB_PYTHON=build-venv/bin/python bash docs/examples/run.sh build-release
 #
-# C:      quickstart.c, compiled with cc against BUILD_DIR/lib (rpath set).
+# Each language has two examples: quickstart.* (create, add, search, save,
+# open) and changes.* (open writable, delete, upsert, get, filtered search,
+# save in place); a changes example takes the index path as its argument.
+# C:      quickstart.c and changes.c, compiled with cc against BUILD_DIR/lib (rpath set).
 # Python: quickstart.py and seed_example.py with $VDB_PYTHON (default python3),
 #         which must have the `vdb` package installed (pip install ./bindings/python).
 #         That package loads the libvdb it bundles, not BUILD_DIR's.
@@ -29,7 +32,7 @@ if [ ! -e "$lib_dir/libvdb.so" ]; then
     exit 1
 fi
 lib_dir="$(cd "$lib_dir" && pwd)"
-export VDB_LIBRARY="$lib_dir/libvdb.so.0.1" VDB_LIB_DIR="$lib_dir"
+export VDB_LIBRARY="$lib_dir/$(readlink "$lib_dir/libvdb.so")" VDB_LIB_DIR="$lib_dir"  # the soname
 python="${VDB_PYTHON:-python3}"
 # A relative path (build-venv/bin/python) is taken from the caller's folder.
 [[ "$python" == */* && -x "$python" ]] && python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"
@@ -61,6 +64,9 @@ if command -v cc >/dev/null; then
     run c-build cc -std=c11 -O2 -Wall -Wextra -Werror -I"$root/include" "$here/quickstart.c" -o "$work/quickstart" \
         -L"$lib_dir" -lvdb -Wl,-rpath,"$lib_dir"
     [ -x "$work/quickstart" ] && run c "$work/quickstart" "$work/c.vdb"
+    run c-changes-build cc -std=c11 -O2 -Wall -Wextra -Werror -I"$root/include" "$here/changes.c" \
+        -o "$work/changes" -L"$lib_dir" -lvdb -Wl,-rpath,"$lib_dir"
+    [ -x "$work/changes" ] && run c-changes "$work/changes" "$work/c-changes.vdb"
 else
     missing c "cc not found (apt-get install build-essential)"
 fi
@@ -69,6 +75,7 @@ fi
 # working folder, so it runs in a scratch one; its 5 result lines are checked).
 if "$python" -c 'import vdb, numpy' >/dev/null 2>&1; then
     run python "$python" "$here/quickstart.py"
+    run python-changes "$python" "$here/changes.py" "$work/python-changes.vdb"
     mkdir -p "$work/seed"
     seed_example() {
         (cd "$work/seed" && "$python" "$here/seed_example.py") | tee "$work/seed.out" || return 1
@@ -85,6 +92,7 @@ if command -v node >/dev/null && [ -d "$root/bindings/node/node_modules/koffi" ]
     mkdir -p "$work/node_path"
     ln -s "$root/bindings/node" "$work/node_path/vdb"
     run node env NODE_PATH="$work/node_path" node "$here/quickstart.js"
+    run node-changes env NODE_PATH="$work/node_path" node "$here/changes.js" "$work/node-changes.vdb"
 else
     missing node "node, or koffi in bindings/node/node_modules, not found (npm install --prefix bindings/node)"
 fi
@@ -92,6 +100,7 @@ fi
 # Lua
 if command -v luajit >/dev/null; then
     run lua env LUA_PATH="bindings/lua/?.lua;;" luajit "$here/quickstart.lua"
+    run lua-changes env LUA_PATH="bindings/lua/?.lua;;" luajit "$here/changes.lua" "$work/lua-changes.vdb"
 else
     missing lua "luajit not found (apt-get install luajit)"
 fi
@@ -100,6 +109,7 @@ fi
 if command -v swig >/dev/null && command -v tclsh >/dev/null; then
     run swig-build bash "$root/bindings/swig/build.sh" "$work/swig" "$lib_dir"
     [ -e "$work/swig/vdb.so" ] && run tcl tclsh "$here/quickstart.tcl" "$work/swig/vdb.so"
+    [ -e "$work/swig/vdb.so" ] && run tcl-changes tclsh "$here/changes.tcl" "$work/swig/vdb.so" "$work/tcl-changes.vdb"
 else
     missing tcl "swig or tclsh not found (apt-get install swig tcl-dev)"
 fi
@@ -125,6 +135,11 @@ run docs-python-seed embedded docs/python.md python seed_example.py
 run docs-node embedded docs/node.md js quickstart.js
 run docs-lua embedded docs/lua.md lua quickstart.lua
 run docs-tcl embedded docs/swig.md tcl quickstart.tcl
+run docs-c-changes embedded docs/c.md c changes.c
+run docs-python-changes embedded docs/python.md python changes.py
+run docs-node-changes embedded docs/node.md js changes.js
+run docs-lua-changes embedded docs/lua.md lua changes.lua
+run docs-tcl-changes embedded docs/swig.md tcl changes.tcl
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,8 +8,8 @@
 // buffers (float *, uint64_t *, uint32_t *) are plain pointers, so TypedArrays
 // and Buffers are passed with no copy.
 
-const VERSION = 100;
-const VERSION_STRING = '0.1.0';
+const VERSION = 200;
+const VERSION_STRING = '0.2.0';
 
 const ENUMS = Object.freeze({
   vdb_status: Object.freeze({
@@ -23,6 +23,7 @@ const ENUMS = Object.freeze({
     VDB_EREADONLY: -7,
     VDB_EEXIST: -8,
     VDB_ERANGE: -9,
+    VDB_ENOTFOUND: -10,
   }),
   vdb_metric: Object.freeze({
     VDB_METRIC_L2: 0,
@@ -33,6 +34,7 @@ const ENUMS = Object.freeze({
     VDB_OPEN_DEFAULT: 0,
     VDB_OPEN_VERIFY: 1,
     VDB_OPEN_POPULATE: 2,
+    VDB_OPEN_WRITABLE: 4,
   }),
   vdb_config_version: Object.freeze({
     VDB_CONFIG_VERSION: 1,
@@ -43,21 +45,30 @@ const ENUMS = Object.freeze({
 const CONSTANTS = Object.freeze(Object.assign({}, ...Object.values(ENUMS)));
 
 const PROTOTYPES = Object.freeze({
-  vdb_config_init: 'void vdb_config_init(_Out_ vdb_config *cfg)',
+  vdb_config_init: 'void vdb_config_init(_Inout_ vdb_config *cfg, uint32_t version)',
   vdb_create: 'int vdb_create(_Out_ vdb_index **out, const vdb_config *cfg)',
   vdb_map_vectors: 'int vdb_map_vectors(_Out_ vdb_index **out, const char *vectors_path, const vdb_config *cfg)',
   vdb_build: 'int vdb_build(vdb_index *index, uint64_t first, uint64_t count)',
   vdb_add: 'int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)',
+  vdb_upsert: 'int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)',
+  vdb_delete: 'int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n)',
+  vdb_get: 'int vdb_get(const vdb_index *index, uint64_t id, float *vector_out)',
   vdb_search: 'int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found)',
   vdb_search_batch: 'int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found)',
+  vdb_filter_create: 'int vdb_filter_create(_Out_ vdb_filter **out, const uint64_t *allowed_ids, uint64_t n)',
+  vdb_filter_from_fn: 'int vdb_filter_from_fn(_Out_ vdb_filter **out, vdb_filter_from_fn_allow *allow, void *ctx)',
+  vdb_filter_close: 'void vdb_filter_close(vdb_filter *filter)',
+  vdb_search_filtered: 'int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found)',
+  vdb_search_batch_filtered: 'int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found)',
   vdb_save: 'int vdb_save(const vdb_index *index, const char *path)',
   vdb_open: 'int vdb_open(_Out_ vdb_index **out, const char *path, uint32_t flags)',
   vdb_verify: 'int vdb_verify(const char *path)',
   vdb_set_threads: 'int vdb_set_threads(vdb_index *index, uint32_t threads)',
-  vdb_get_config: 'int vdb_get_config(const vdb_index *index, _Out_ vdb_config *out)',
+  vdb_get_config: 'int vdb_get_config(const vdb_index *index, _Inout_ vdb_config *out)',
   vdb_close: 'void vdb_close(vdb_index *index)',
   vdb_count: 'uint64_t vdb_count(const vdb_index *index)',
   vdb_rows: 'uint64_t vdb_rows(const vdb_index *index)',
+  vdb_deleted: 'uint64_t vdb_deleted(const vdb_index *index)',
   vdb_dim: 'uint32_t vdb_dim(const vdb_index *index)',
   vdb_metric: 'int32_t vdb_metric(const vdb_index *index)',
   vdb_vectors_open: 'int vdb_vectors_open(_Out_ vdb_vectors **out, const char *path, uint32_t dim)',
@@ -80,6 +91,8 @@ function declareTypes(koffi) {
   types = {};
   types.vdb_index = koffi.opaque('vdb_index');
   types.vdb_vectors = koffi.opaque('vdb_vectors');
+  types.vdb_filter = koffi.opaque('vdb_filter');
+  types.vdb_filter_from_fn_allow = koffi.proto('int vdb_filter_from_fn_allow(uint64_t id, void *ctx)');
   types.vdb_config = koffi.struct('vdb_config', {
     version: 'uint32_t',
     dim: 'uint32_t',

@@ -2,8 +2,8 @@
 """Values generated from include/vdb.h: the header version this binding was
 generated from, and every enum constant."""
 
-GENERATED_VERSION = 100
-GENERATED_VERSION_STRING = "0.1.0"
+GENERATED_VERSION = 200
+GENERATED_VERSION_STRING = "0.2.0"
 
 VDB_STATUS = {
     "VDB_OK": 0,
@@ -16,6 +16,7 @@ VDB_STATUS = {
     "VDB_EREADONLY": -7,
     "VDB_EEXIST": -8,
     "VDB_ERANGE": -9,
+    "VDB_ENOTFOUND": -10,
 }
 VDB_METRIC = {
     "VDB_METRIC_L2": 0,
@@ -26,6 +27,7 @@ VDB_OPEN_FLAGS = {
     "VDB_OPEN_DEFAULT": 0,
     "VDB_OPEN_VERIFY": 1,
     "VDB_OPEN_POPULATE": 2,
+    "VDB_OPEN_WRITABLE": 4,
 }
 VDB_CONFIG_VERSION = {
     "VDB_CONFIG_VERSION": 1,
