@@ -153,6 +153,7 @@ void vdb_hnsw_mark_dead(vdb_hnsw *graph, uint32_t node)
 {
     graph->dead[node / 64] |= UINT64_C(1) << (node % 64);
     graph->dead_count++;
+    graph->dead_unrepaired++;
 }
 
 static int reserve_upper_blocks(vdb_hnsw *graph, uint64_t blocks)

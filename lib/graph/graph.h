@@ -52,6 +52,7 @@ typedef struct vdb_hnsw {
     /* deleted nodes: searches walk through them but never return them, and new nodes never link to them */
     uint64_t *dead; /* a bit per node of capacity, NULL until the first delete */
     uint32_t dead_count;
+    uint32_t dead_unrepaired; /* deleted since the links were last repaired around deleted nodes */
 
     /* building */
     double level_multiplier; /* 1 / ln(m) */

@@ -157,8 +157,9 @@ static void choose_entry(const vdb_hnsw *graph, vdb_hnsw_repaired *out)
 int vdb_hnsw_repair(const vdb_hnsw *graph, uint32_t threads, vdb_hnsw_repaired *out)
 {
     *out = (vdb_hnsw_repaired){0};
-    out->links0 = calloc((size_t)graph->count + 1, sizeof(uint32_t) * (graph->m0 + 1));
-    out->upper_links = calloc(graph->upper_blocks + 1, sizeof(uint32_t) * (graph->m + 1));
+    /* As large as the graph's own arrays, so that vdb_hnsw_repair_in_place can put them in their place. */
+    out->links0 = calloc((size_t)graph->capacity + 1, sizeof(uint32_t) * (graph->m0 + 1));
+    out->upper_links = calloc(graph->upper_capacity + 1, sizeof(uint32_t) * (graph->m + 1));
     repair_job job = {graph, out, 0};
     if (out->links0 && out->upper_links)
         vdb_parallel_for(threads, graph->count, REPAIR_CHUNK, repair_chunk, &job);
@@ -175,4 +176,20 @@ void vdb_hnsw_repaired_free(vdb_hnsw_repaired *repaired)
     free(repaired->links0);
     free(repaired->upper_links);
     *repaired = (vdb_hnsw_repaired){0};
+}
+
+int vdb_hnsw_repair_in_place(vdb_hnsw *graph, uint32_t threads)
+{
+    vdb_hnsw_repaired repaired;
+    int code = vdb_hnsw_repair(graph, threads, &repaired);
+    if (code != VDB_OK)
+        return code;
+    free(graph->links0);
+    free(graph->upper_links);
+    graph->links0 = repaired.links0;
+    graph->upper_links = repaired.upper_links;
+    graph->entry = repaired.entry;
+    graph->max_level = repaired.max_level;
+    graph->dead_unrepaired = 0;
+    return VDB_OK;
 }

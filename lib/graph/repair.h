@@ -25,4 +25,12 @@ int vdb_hnsw_repair(const vdb_hnsw *graph, uint32_t threads, vdb_hnsw_repaired *
 
 void vdb_hnsw_repaired_free(vdb_hnsw_repaired *repaired);
 
+/*
+ * Repair an owned graph's own links, so that searches no longer walk
+ * through its deleted nodes: a graph with many deleted nodes searches as
+ * fast as one built without them. The deleted nodes keep their numbers and
+ * rows until the graph is saved. VDB_OK, or VDB_ENOMEM and nothing changed.
+ */
+int vdb_hnsw_repair_in_place(vdb_hnsw *graph, uint32_t threads);
+
 #endif

@@ -42,12 +42,15 @@ void vdb_filter_free(vdb_filter *filter);
 /* Whether the filter allows id. */
 int vdb_filter_allows(const vdb_filter *filter, uint64_t id);
 
+/* Which way a filtered search goes: chosen by cost, or forced (for tests and bench/filtered.c). */
+typedef enum { VDB_FILTER_BY_COST, VDB_FILTER_BY_SCAN, VDB_FILTER_BY_GRAPH } vdb_filter_way;
+
 /*
  * The k nearest allowed live vectors to query, as (distance, node) pairs
  * nearest first in results[0 .. *found). ef as in vdb_search (0 = the
  * index's). VDB_OK or VDB_ENOMEM.
  */
 int vdb_filtered_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter,
-                        vdb_candidate *results, uint32_t *found);
+                        vdb_filter_way way, vdb_candidate *results, uint32_t *found);
 
 #endif

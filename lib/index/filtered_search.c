@@ -140,13 +140,13 @@ static int exact_scan(const vdb_index *index, const float *query, uint32_t k, co
 }
 
 int vdb_filtered_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter,
-                        vdb_candidate *results, uint32_t *found)
+                        vdb_filter_way way, vdb_candidate *results, uint32_t *found)
 {
     if (ef == 0)
         ef = index->config.ef_search;
     if (ef < k)
         ef = k;
-    if (scan_is_cheaper(index, filter, ef))
+    if (way == VDB_FILTER_BY_SCAN || (way == VDB_FILTER_BY_COST && scan_is_cheaper(index, filter, ef)))
         return exact_scan(index, query, k, filter, results, found);
     filter_context context = {filter, index->ids.of_node};
     vdb_accept accept = {node_allowed, &context};
