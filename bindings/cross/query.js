@@ -1,17 +1,38 @@
 'use strict';
-// Node side of the cross-language test: node query.js <index> <queries.f32> <dim> <nq> <k> <ef>
-// Prints the answers in make_index.c's format.
+// Node side of the cross-language test:
+//   node query.js <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|->]]
+// With a delete file it opens the index writable and deletes those ids (one
+// call) before searching; with an allow file every search is filtered by that
+// allow-list. Prints the answers in make_index.c's format.
 const fs = require('node:fs');
 const path = require('node:path');
 const { Index } = require(path.join(__dirname, '..', 'node'));
 
-const [indexPath, queriesPath, dim, nq, k, ef] = process.argv.slice(2).map((a, i) => (i < 2 ? a : Number(a)));
+const args = process.argv.slice(2);
+const [indexPath, queriesPath] = args;
+const [dim, nq, k, ef] = args.slice(2, 6).map(Number);
+const allowPath = args[6] || '-';
+const deletePath = args[7] || '-';
+
+// Decimal ids, one a line; they pass 2^53, so BigInt.
+function readIds(file) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  return BigUint64Array.from(lines, (line) => BigInt(line));
+}
+
 const bytes = fs.readFileSync(queriesPath);
 const queries = new Float32Array(bytes.buffer, bytes.byteOffset, dim * nq);
-const index = Index.open(indexPath);
+let index;
+if (deletePath !== '-') {
+  index = Index.open(indexPath, { writable: true });
+  index.delete(readIds(deletePath));
+} else {
+  index = Index.open(indexPath);
+}
+const options = allowPath === '-' ? { ef } : { ef, filter: readIds(allowPath) };
 const lines = [];
 for (let q = 0; q < nq; q++) {
-  const { ids, distances, found } = index.search(queries.subarray(q * dim, (q + 1) * dim), k, { ef });
+  const { ids, distances, found } = index.search(queries.subarray(q * dim, (q + 1) * dim), k, options);
   const parts = [q, found];
   for (let i = 0; i < found; i++) parts.push(ids[i].toString(), String(distances[i]));
   lines.push(parts.join(' '));

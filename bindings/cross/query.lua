@@ -1,20 +1,43 @@
 -- Lua side of the cross-language test:
---   luajit query.lua <index> <queries.f32> <dim> <nq> <k> <ef>
--- Prints the answers in make_index.c's format.
+--   luajit query.lua <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|->]]
+-- With a delete file it opens the index writable and deletes those ids (one
+-- call) before searching; with an allow file every search is filtered by
+-- that allow-list. Prints the answers in make_index.c's format.
 local ffi = require("ffi")
 local vdb = require("vdb")
 
 local index_path, queries_path = arg[1], arg[2]
 local dim, nq, k, ef = tonumber(arg[3]), tonumber(arg[4]), tonumber(arg[5]), tonumber(arg[6])
+local allow_path, delete_path = arg[7] or "-", arg[8] or "-"
+
+-- Decimal ids, one a line, into uint64_t[n] (they pass 2^53: no Lua numbers).
+local function read_ids(path)
+    local list = {}
+    for line in assert(io.lines(path)) do
+        local id = 0ULL
+        for digit in line:gmatch("%d") do id = id * 10 + (digit:byte() - 48) end
+        list[#list + 1] = id
+    end
+    return ffi.new("uint64_t[?]", #list, list), #list
+end
+
 local f = assert(io.open(queries_path, "rb"))
 local bytes = f:read("*a")
 f:close()
 local queries = ffi.new("float[?]", dim * nq)
 ffi.copy(queries, bytes, dim * nq * 4)
 
-local index = assert(vdb.open(index_path))
+local index
+if delete_path ~= "-" then
+    index = assert(vdb.open(index_path, { writable = true }))
+    assert(index:delete(read_ids(delete_path)))
+else
+    index = assert(vdb.open(index_path))
+end
+local filter = allow_path ~= "-" and assert(vdb.filter(read_ids(allow_path))) or nil
+
 for q = 0, nq - 1 do
-    local ids, distances, found = index:search(queries + q * dim, k, ef)
+    local ids, distances, found = index:search(queries + q * dim, k, { ef = ef, filter = filter })
     if not ids then error(distances) end
     local parts = { q, found }
     for i = 0, found - 1 do
@@ -23,4 +46,5 @@ for q = 0, nq - 1 do
     end
     print(table.concat(parts, " "))
 end
+if filter then filter:close() end
 index:close()

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Cross-language test: C builds and saves an index per metric from seeded
-# data (make_index.c) and writes its own answers; Python, Node, Lua and the
-# SWIG Tcl module then query the same saved file with the same queries, and
-# each must return the same ids and the same distances (1e-6 relative) as C.
+# data (make_index.c), deletes a seventh of its ids from a writable open and
+# saves that too, and writes its own answers; Python, Node, Lua and the SWIG
+# Tcl module then run the same queries, and each must return the same ids
+# and the same distances (1e-6 relative) as C, four ways:
+#   plain          the saved index, opened read-only
+#   filter         the index saved after the deletions, every search
+#                  filtered by the same allow-list (allow.txt, which names
+#                  deleted ids too)
+#   delete         the saved index opened writable, the same ids deleted
+#                  (delete.txt, in one call), then searched
+#   delete_filter  the same, every search filtered by the allow-list
 #
 #   bash bindings/cross/run.sh
 #   VDB_LIB_DIR=dir   use the libvdb.so in dir (default: build one in build-bindings/)
@@ -16,6 +24,13 @@ root="$(cd "$here/../.." && pwd)"
 
 N=3000 DIM=50 NQ=25 K=10 EF=64
 METRICS="l2 ip cosine"
+# Each way of querying: name, index file (%s: the metric), allow-list, deletions ("-": none).
+MODES=(
+    "plain index_%s.vdbi - -"
+    "filter index_%s_deleted.vdbi allow.txt -"
+    "delete index_%s.vdbi - delete.txt"
+    "delete_filter index_%s.vdbi allow.txt delete.txt"
+)
 
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
@@ -33,12 +48,14 @@ if [ -z "$lib_dir" ]; then
         { echo "cross: cannot build libvdb"; echo "0 passed, 1 failed"; exit 1; }
 fi
 lib_dir="$(cd "$lib_dir" && pwd)"
-library="$(ls "$lib_dir"/libvdb.so.* 2>/dev/null | sort | head -n 1)"
+# libvdb.so links to the soname (libvdb.so.0.MINOR), the library C links
+# with; a build folder may still hold an older soname beside it.
+library="$lib_dir/$(readlink "$lib_dir/libvdb.so")"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# C: build, save, answer.
+# C: build, save, delete and save again, answer every way.
 if cc -std=c11 -O2 -Wall -Wextra -Werror -I"$root/include" "$here/make_index.c" -o "$work/make_index" \
     -L"$lib_dir" -lvdb -Wl,-rpath,"$lib_dir"; then
     ok "C: make_index compiled against $lib_dir"
@@ -47,33 +64,48 @@ else
 fi
 for metric in $METRICS; do
     if "$work/make_index" "$metric" $N $DIM $NQ $K $EF "$work"; then
-        ok "C $metric: index of $N x $DIM saved, $NQ queries answered"
+        ok "C $metric: index of $N x $DIM saved, $NQ queries answered; $(wc -l <"$work/delete.txt") ids deleted" \
+            "and saved again; no answer holds a deleted or disallowed id"
     else
         not_ok "C $metric: make_index failed"; echo "$passed passed, $failed failed"; exit 1
     fi
-    if cmp -s "$work/c_$metric.txt" "$work/c_memory_$metric.txt"; then
+    if cmp -s "$work/c_plain_$metric.txt" "$work/c_memory_$metric.txt"; then
         ok "C $metric: the saved file answers as the index in memory did"
     else
         not_ok "C $metric: the saved file answers differently from the index in memory"
     fi
+    if cmp -s "$work/c_plain_$metric.txt" "$work/c_delete_$metric.txt" ||
+        cmp -s "$work/c_delete_$metric.txt" "$work/c_delete_filter_$metric.txt"; then
+        not_ok "C $metric: deleting or filtering changed no answer, so they would test nothing"
+    else
+        ok "C $metric: deleting and filtering change the answers"
+    fi
 done
 
-# Run one language's query command for every metric and compare with C.
-# usage: check_language <name> <command...> (the command gets index, queries, dim, nq, k, ef)
+# Run one language's query command every way for every metric and compare with C.
+# usage: check_language <name> <command...>; the command gets the index,
+# queries, dim, nq, k, ef, the allow-list file or -, the deletions file or -.
 check_language() {
     local name="$1"; shift
-    local metric out
+    local metric mode mode_name index_file allow doomed out
     for metric in $METRICS; do
-        out="$work/${name}_$metric.txt"
-        if ! "$@" "$work/index_$metric.vdbi" "$work/queries.f32" $DIM $NQ $K $EF >"$out" 2>"$out.err"; then
-            not_ok "$name $metric: the query script failed: $(head -c 600 "$out.err")"
-            continue
-        fi
-        if awk -f "$here/compare.awk" "$work/c_$metric.txt" "$out"; then
-            ok "$name $metric: same ids and distances as C"
-        else
-            not_ok "$name $metric: answers differ from C"
-        fi
+        for mode in "${MODES[@]}"; do
+            read -r mode_name index_file allow doomed <<<"$mode"
+            # shellcheck disable=SC2059 # the format is MODES' own
+            index_file="$work/$(printf "$index_file" "$metric")"
+            [ "$allow" = - ] || allow="$work/$allow"
+            [ "$doomed" = - ] || doomed="$work/$doomed"
+            out="$work/${name}_${mode_name}_$metric.txt"
+            if ! "$@" "$index_file" "$work/queries.f32" $DIM $NQ $K $EF "$allow" "$doomed" >"$out" 2>"$out.err"; then
+                not_ok "$name $metric $mode_name: the query script failed: $(tail -c 600 "$out.err")"
+                continue
+            fi
+            if awk -f "$here/compare.awk" "$work/c_${mode_name}_$metric.txt" "$out"; then
+                ok "$name $metric $mode_name: same ids and distances as C"
+            else
+                not_ok "$name $metric $mode_name: answers differ from C"
+            fi
+        done
     done
 }
 

@@ -49,23 +49,35 @@ for q = 1, nq do
     queries[q] = row
 end
 
-local function brute_force(query, count)
+-- The ids of the `count` nearest rows to query (a set), among the rows
+-- allowed(row) accepts when it is given.
+local function brute_force(query, count, allowed)
     local scored = {}
     for i = 0, n - 1 do
-        local d = 0
-        for j = 0, dim - 1 do
-            local diff = data[i * dim + j] - query[j + 1]
-            d = d + diff * diff
+        if allowed == nil or allowed(i) then
+            local d = 0
+            for j = 0, dim - 1 do
+                local diff = data[i * dim + j] - query[j + 1]
+                d = d + diff * diff
+            end
+            scored[#scored + 1] = { i, d }
         end
-        scored[#scored + 1] = { i, d }
     end
     table.sort(scored, function(a, b) return a[2] < b[2] end)
     local top = {}
-    for i = 1, count do top[scored[i][1]] = true end
+    for i = 1, math.min(count, #scored) do top[scored[i][1]] = true end
     return top
 end
 
-check("version", vdb.version_number == 100 and vdb.version == "0.1.0", vdb.version)
+-- The version the declarations were generated from, and its soname.
+local generated = require("vdb_cdef")
+check("version matches the generated declarations", vdb.version_number == generated.version
+    and vdb.version == generated.version_string, vdb.version)
+local major, minor = math.floor(generated.version / 10000), math.floor(generated.version / 100) % 100
+check("soname derived from the version", vdb.soname == (major == 0 and "libvdb.so.0." .. minor or "libvdb.so." .. major),
+    vdb.soname)
+check("the library loaded is the one of that soname, or named by VDB_LIBRARY",
+    (os.getenv("VDB_LIBRARY") or "") ~= "" or vdb.library_path:sub(-#vdb.soname) == vdb.soname, vdb.library_path)
 
 -- create, add, search, recall.
 local idx, message, code = vdb.create { dim = dim, metric = "l2", m = 16, ef_construction = 200, ef_search = 64,
@@ -164,6 +176,233 @@ expect_error("build a row twice", "VDB_EEXIST", mapped.build, mapped, 0, 1)
 expect_error("map_vectors without dim on a raw file", "VDB_EINVAL", vdb.map_vectors, raw, {})
 mapped:close()
 
+-- Filters: allow-lists and Lua predicates, single and batch.
+local function ids_where(allowed)
+    local list = {}
+    for i = 0, n - 1 do if allowed(i) then list[#list + 1] = i end end
+    return list
+end
+local function filtered_recall(allowed, filter, ef)
+    local hits, total, stray = 0, 0, 0
+    for q = 1, nq do
+        local ids, _, found = idx:search(queries[q], k, { ef = ef, filter = filter })
+        if not ids then return nil, _ end
+        local truth = brute_force(queries[q], k, allowed)
+        for i = 0, found - 1 do
+            local id = tonumber(ids[i])
+            if truth[id] then hits = hits + 1 end
+            if not allowed(id) then stray = stray + 1 end
+        end
+        for _ in pairs(truth) do total = total + 1 end
+    end
+    return hits / total, stray
+end
+local even = function(id) return id % 2 == 0 end
+local tenth = function(id) return id % 10 == 3 end
+-- Half the ids at ef 32: the graph walk; a tenth: few enough for the exact scan.
+local r, stray = filtered_recall(even, ids_where(even), 32)
+check(string.format("allow-list of half the ids: recall vs brute force among them >= 0.95 (got %.3f)", r),
+    r ~= nil and r >= 0.95, stray)
+check("allow-list of half the ids: no disallowed id returned", stray == 0, stray)
+r, stray = filtered_recall(tenth, ids_where(tenth), 64)
+check(string.format("allow-list of a tenth: recall >= 0.95 (got %.3f), nothing disallowed", r or -1),
+    r ~= nil and r >= 0.95 and stray == 0, stray)
+r, stray = filtered_recall(even, even, 32)
+check(string.format("function filter: recall >= 0.95 (got %.3f), nothing disallowed", r or -1),
+    r ~= nil and r >= 0.95 and stray == 0, stray)
+local even_filter = assert(vdb.filter(ids_where(even)))
+r, stray = filtered_recall(even, even_filter, 32)
+check("vdb.filter(ids), reused for every query: recall >= 0.95, nothing disallowed",
+    r ~= nil and r >= 0.95 and stray == 0, r)
+local even_fn_filter = assert(vdb.filter(even))
+r, stray = filtered_recall(even, even_fn_filter, 32)
+check("vdb.filter(fn), reused: recall >= 0.95, nothing disallowed", r ~= nil and r >= 0.95 and stray == 0, r)
+check("filter objects say what they are", tostring(even_filter) == "vdb.filter(750 ids)"
+    and not even_filter:is_function() and even_fn_filter:is_function(), tostring(even_filter))
+
+-- The same filter given as a table, cdata, an object or a function gives the same answer.
+local even_cdata = ffi.new("uint64_t[?]", n / 2)
+for i = 0, n / 2 - 1 do even_cdata[i] = 2 * i end
+local function same_results(a_ids, a_dist, a_found, b_ids, b_dist, b_found)
+    if not a_ids or not b_ids or a_found ~= b_found then return false end
+    for i = 0, a_found - 1 do
+        if a_ids[i] ~= b_ids[i] or a_dist[i] ~= b_dist[i] then return false end
+    end
+    return true
+end
+local agree = true
+for q = 1, 5 do
+    local a = { idx:search(queries[q], k, { ef = 32, filter = ids_where(even) }) }
+    for _, other in ipairs({ even_cdata, even_filter, even, even_fn_filter }) do
+        if not same_results(a[1], a[2], a[3], idx:search(queries[q], k, { ef = 32, filter = other })) then agree = false end
+    end
+end
+check("table, uint64_t[n], vdb.filter(ids), function and vdb.filter(fn) agree", agree)
+local ptr_ids = idx:search(queries[1], k, { ef = 32, filter = vdb.filter(ffi.cast("uint64_t *", even_cdata), n / 2) })
+check("vdb.filter(uint64_t pointer, n)", ptr_ids ~= nil and ptr_ids[0] % 2 == 0ULL)
+expect_error("vdb.filter of a pointer without n", "VDB_EINVAL", vdb.filter, ffi.cast("uint64_t *", even_cdata))
+
+-- A batch with an allow-list equals a loop of filtered searches.
+local batch2 = {}
+for q = 1, 6 do batch2[q] = queries[q] end
+local fb_ids, fb_dist, fb_found = idx:search(batch2, k, { ef = 32, filter = even_filter })
+local batch_same = fb_ids ~= nil
+for q = 1, 6 do
+    local ids, distances, found = idx:search(queries[q], k, { ef = 32, filter = even_filter })
+    if not batch_same or fb_found[q - 1] ~= found then batch_same = false break end
+    for i = 0, found - 1 do
+        if fb_ids[(q - 1) * k + i] ~= ids[i] or fb_dist[(q - 1) * k + i] ~= distances[i] then batch_same = false end
+    end
+end
+check("batch search with an allow-list equals a loop of filtered searches", batch_same)
+expect_error("a function filter on a batch is refused", "VDB_EINVAL", idx.search, idx, batch2, k, { filter = even })
+expect_error("a vdb.filter(fn) on a batch is refused", "VDB_EINVAL", idx.search, idx, batch2, k,
+    { filter = even_fn_filter })
+local _, batch_message = idx:search(batch2, k, { filter = even })
+check("the refusal says why: worker threads", type(batch_message) == "string" and batch_message:find("worker threads") ~= nil,
+    batch_message)
+
+-- Edge cases of filters.
+local none_ids, _, none_found = idx:search(queries[1], k, { filter = {} })
+check("an empty allow-list allows nothing: found = 0", none_ids ~= nil and none_found == 0
+    and none_ids[0] == 18446744073709551615ULL, none_found)
+local few_ids, few_dist, few_found = idx:search(queries[1], k, { filter = { 5, 9, 5, 99999 } })
+check("an allow-list of 2 held ids (one repeated, one unknown): found = 2", few_found == 2
+    and ((few_ids[0] == 5 and few_ids[1] == 9) or (few_ids[0] == 9 and few_ids[1] == 5)) and few_dist[1] >= few_dist[0],
+    few_found)
+local seen_types, calls = {}, 0
+local big_index = assert(vdb.create { dim = 2 })
+assert(big_index:add({ 0, 0, 1, 1 }, { 2 ^ 53 + 0ULL + 1, 3 }))
+local big_ids, _, big_found = big_index:search({ 0, 0 }, 2, { filter = function(id)
+    calls = calls + 1
+    seen_types[type(id)] = true
+    return id ~= 3
+end })
+check("a predicate gets numbers, and uint64_t cdata past 2^53", seen_types.number and seen_types.cdata and calls >= 2
+    and big_found == 1 and big_ids[0] == 2 ^ 53 + 0ULL + 1)
+big_index:close()
+local predicate_calls = 0
+local raised_ids, raised_message, raised_code = idx:search(queries[1], k, { filter = function()
+    predicate_calls = predicate_calls + 1
+    if predicate_calls == 3 then error("no third call") end
+    return true
+end })
+check("an error in a predicate is returned, not thrown", raised_ids == nil and raised_code == "VDB_EINVAL"
+    and tostring(raised_message):find("no third call") ~= nil, raised_message)
+check("the index still searches after a predicate's error", idx:search(queries[1], k, { filter = even }) ~= nil)
+local hot = true
+for round = 1, 300 do -- hot enough for the JIT to compile the loop: no "bad callback"
+    local ids, _, found = idx:search(queries[round % nq + 1], 3, { ef = 16, filter = even })
+    if not ids or found ~= 3 or ids[0] % 2 ~= 0ULL then hot = false break end
+end
+check("300 function-filtered searches from a hot loop", hot)
+expect_error("an unknown search option", "VDB_EINVAL", idx.search, idx, queries[1], k, { fliter = { 1 } })
+expect_error("a filter of the wrong type", "VDB_EINVAL", idx.search, idx, queries[1], k, { filter = "even" })
+expect_error("a filter id that is not an integer", "VDB_EINVAL", vdb.filter, { 1, 2.5 })
+expect_error("a negative filter id", "VDB_EINVAL", vdb.filter, { -1 })
+expect_error("search's third argument of the wrong type", "VDB_EINVAL", idx.search, idx, queries[1], k, "fast")
+even_filter:close()
+check("a closed filter says so", even_filter:closed() and tostring(even_filter) == "vdb.filter(closed)")
+expect_error("search with a closed filter", "VDB_EINVAL", idx.search, idx, queries[1], k, { filter = even_filter })
+even_filter:close()
+even_fn_filter:close()
+check("closing a filter twice is harmless", true)
+for _ = 1, 2000 do
+    vdb.filter({ 1, 2, 3 })
+    vdb.filter(function(id) return id > 1 end)
+end
+collectgarbage()
+collectgarbage()
+check("4000 filters released by ffi.gc finalizers without a crash", true)
+
+-- Changes: a writable open of a saved file, delete, upsert, add, get, has.
+local live_file = path("changes.vdbi")
+assert(idx:save(live_file))
+local ro = assert(vdb.open(live_file))
+local _, ro_message, ro_code = ro:delete(1)
+check("delete on a read-only index: VDB_EREADONLY naming VDB_OPEN_WRITABLE", ro_code == "VDB_EREADONLY"
+    and tostring(ro_message):find("VDB_OPEN_WRITABLE", 1, true) ~= nil, ro_message)
+expect_error("upsert on a read-only index", "VDB_EREADONLY", ro.upsert, ro, queries[1], { 1 })
+check("get and has work read-only", ro:get(5) ~= nil and ro:has(5) == true and ro:has(n + 5) == false)
+check("a read-only index still holds every vector", #ro == n and ro:deleted() == 0)
+ro:close()
+expect_error("an unknown open option (writeable)", "VDB_EINVAL", vdb.open, live_file, { writeable = true })
+
+local w = vdb.open(live_file, { writable = true, verify = true })
+check("open writable", w ~= nil and #w == n)
+local row10 = w:get(10)
+check("get gives float[dim] cdata of the vector", ffi.istype("float[?]", row10) and ffi.sizeof(row10) == dim * 4
+    and row10[0] == data[10 * dim] and row10[dim - 1] == data[10 * dim + dim - 1])
+local out = ffi.new("float[?]", dim)
+check("get into a caller's buffer", w:get(11, out) == out and out[3] == data[11 * dim + 3])
+expect_error("get into a buffer too small", "VDB_EINVAL", w.get, w, 11, ffi.new("float[?]", dim - 1))
+expect_error("get into a table", "VDB_EINVAL", w.get, w, 11, {})
+expect_error("get into double cdata", "VDB_EINVAL", w.get, w, 11, ffi.new("double[?]", dim))
+check("delete one id", w:delete(10) == true and #w == n - 1 and w:deleted() == 1, #w)
+check("delete a table of ids", w:delete({ 11, 12, 13 }) == true and #w == n - 4 and w:deleted() == 4)
+check("delete uint64_t cdata", w:delete(ffi.new("uint64_t[2]", { 14, 15 })) == true and #w == n - 6)
+check("delete a uint64_t pointer with n", w:delete(ffi.cast("uint64_t *", ffi.new("uint64_t[1]", { 16 })), 1) == true
+    and #w == n - 7)
+check("delete one uint64_t scalar", w:delete(17ULL) == true and #w == n - 8)
+check("delete nothing", w:delete({}) == true and #w == n - 8)
+local gone_ok, gone_message, gone_code = w:get(10)
+check("get of a deleted id: VDB_ENOTFOUND", gone_ok == nil and gone_code == "VDB_ENOTFOUND"
+    and tostring(gone_message):find("10", 1, true) ~= nil, gone_message)
+check("has of a deleted id is false", w:has(10) == false and w:has(9) == true)
+expect_error("delete an absent id", "VDB_ENOTFOUND", w.delete, w, { 20, n + 1000 })
+expect_error("delete a deleted id", "VDB_ENOTFOUND", w.delete, w, 10)
+expect_error("delete a repeated id", "VDB_ENOTFOUND", w.delete, w, { 21, 21 })
+check("a refused delete deletes nothing (all or nothing)", #w == n - 8 and w:has(20) and w:has(21))
+expect_error("delete a negative id", "VDB_EINVAL", w.delete, w, -3)
+expect_error("delete a non-integer id", "VDB_EINVAL", w.delete, w, 2.5)
+expect_error("delete a string", "VDB_EINVAL", w.delete, w, "12")
+expect_error("delete float cdata", "VDB_EINVAL", w.delete, w, ffi.new("float[1]"))
+expect_error("get of an absent id", "VDB_ENOTFOUND", w.get, w, n + 1000)
+local never = {}
+for q = 1, nq do
+    local ids, _, found = w:search(queries[q], k, 128)
+    for i = 0, found - 1 do if tonumber(ids[i]) >= 10 and tonumber(ids[i]) <= 17 then never[#never + 1] = ids[i] end end
+    ids, _, found = w:search(queries[q], k, { ef = 128, filter = { 10, 11, 12, 13, 14, 15, 16, 17, 18 } })
+    if found ~= 1 or ids[0] ~= 18 then never[#never + 1] = "filtered" end
+end
+check("deleted ids never come back, even when a filter allows them", #never == 0, table.concat(never, " "))
+
+-- upsert: id 30 takes row 500's vector; id 99999 is new.
+local row500 = w:get(500)
+check("upsert replaces a held id and adds a new one", w:upsert({ vdb.to_table(row500, dim), queries[2] }, { 30, 99999 })
+    == true and #w == n - 8 + 1 and w:deleted() == 9, #w)
+local got30 = w:get(30)
+local same30 = true
+for j = 0, dim - 1 do if got30[j] ~= row500[j] then same30 = false end end
+check("get reads the upserted vector back", same30)
+local near500, d500 = w:search(row500, 2, 64)
+check("a search for row 500 finds ids 500 and 30 at distance 0", near500 ~= nil and d500[0] == 0 and d500[1] == 0
+    and ((near500[0] == 500 and near500[1] == 30) or (near500[0] == 30 and near500[1] == 500)))
+expect_error("upsert without ids", "VDB_EINVAL", w.upsert, w, queries[1])
+expect_error("upsert with a repeated id", "VDB_EINVAL", w.upsert, w, { queries[1], queries[2] }, { 40, 40 })
+expect_error("upsert with too few ids", "VDB_EINVAL", w.upsert, w, { queries[1], queries[2] }, { 40 })
+expect_error("upsert of the wrong dimension", "VDB_EDIM", w.upsert, w, { 1, 2 }, { 40 })
+check("add to a writable index", w:add(queries[3], { 123456 }) == true and w:has(123456))
+expect_error("add of a held id", "VDB_EEXIST", w.add, w, queries[3], { 123456 })
+check("a deleted id may be added again", w:add(queries[4], { 10 }) == true and w:has(10) and #w == n - 8 + 3)
+local expect_count = #w
+check("save in place", w:save(live_file) == true)
+w:close()
+local back = vdb.open(live_file, { verify = true })
+check("reopened: the count kept, nothing deleted left in the file", back ~= nil and #back == expect_count
+    and back:deleted() == 0, back and #back)
+check("reopened: deleted ids gone, upserted vector kept", back:has(11) == false and back:has(99999) == true
+    and back:get(30)[0] == row500[0])
+back:close()
+
+-- Deleting from an index over a mapped vector file.
+local mapped2 = assert(vdb.map_vectors(raw, { dim = dim, threads = 2 }))
+assert(mapped2:build())
+check("delete on a mapped index", mapped2:delete({ 0, 1 }) == true and #mapped2 == n - 2 and mapped2:has(0) == false)
+expect_error("upsert on a mapped index", "VDB_EREADONLY", mapped2.upsert, mapped2, queries[1], { 0 })
+check("build a deleted row again", mapped2:build(0, 1) == true and mapped2:has(0) and #mapped2 == n - 1)
+mapped2:close()
+
 -- Bad inputs.
 local short = {}
 for j = 1, dim - 1 do short[j] = 0.5 end
@@ -217,6 +456,11 @@ expect_error("search on a closed index", "VDB_EINVAL", idx.search, idx, queries[
 expect_error("add on a closed index", "VDB_EINVAL", idx.add, idx, queries[1])
 expect_error("save on a closed index", "VDB_EINVAL", idx.save, idx, file)
 expect_error("build on a closed index", "VDB_EINVAL", idx.build, idx, 0, 1)
+expect_error("delete on a closed index", "VDB_EINVAL", idx.delete, idx, 1)
+expect_error("upsert on a closed index", "VDB_EINVAL", idx.upsert, idx, queries[1], { 1 })
+expect_error("get on a closed index", "VDB_EINVAL", idx.get, idx, 1)
+expect_error("has on a closed index", "VDB_EINVAL", idx.has, idx, 1)
+check("deleted() of a closed index is 0", idx:deleted() == 0)
 idx:close()
 check("close twice is harmless", true)
 

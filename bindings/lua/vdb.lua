@@ -4,6 +4,13 @@
 -- Failures return nil, message, code: message is libvdb's detail
 -- (vdb_last_error()), code the status name, e.g. "VDB_EDIM"; vdb.codes maps
 -- names to the C values. See README.md.
+--
+-- Filters: a Lua function given as a search filter is a LuaJIT callback, and
+-- a callback may only run on the Lua thread that made it. vdb_search_filtered
+-- on one query calls its filter on the calling thread; the batch calls call it
+-- from the index's worker threads. So function filters are taken for
+-- single-query searches only and refused for batches; allow-lists (tables of
+-- ids, vdb.filter(ids)) work for both.
 
 local ffi = require("ffi")
 local generated = require("vdb_cdef")
@@ -12,6 +19,9 @@ ffi.cdef(generated.cdef)
 -- The binding's own object: a handle that close() clears, so a closed index
 -- is refused by every method instead of reaching C with a freed pointer.
 ffi.cdef([[ typedef struct vdb_lua_index { vdb_index *handle; } vdb_lua_index; ]])
+-- A filter: an allow-list (slot 0) or a Lua predicate (slot > 0, its key in
+-- `predicates` below); count is the number of ids an allow-list was given.
+ffi.cdef([[ typedef struct vdb_lua_filter { vdb_filter *handle; uint64_t count; int32_t slot; } vdb_lua_filter; ]])
 
 local M = {}
 
@@ -46,6 +56,16 @@ local function sanitized(path)
     return bytes:find("lib[ahlt]?[st]an%.so") ~= nil or bytes:find("libubsan%.so") ~= nil
 end
 
+-- The soname of the version the declarations were generated from: before 1.0
+-- the ABI is tied to major.minor (libvdb.so.0.MINOR), from 1.0 to the major
+-- (libvdb.so.MAJOR), as lib/CMakeLists.txt names the library.
+local function soname_of(version)
+    local major, minor = math.floor(version / 10000), math.floor(version / 100) % 100
+    if major == 0 then return "libvdb.so.0." .. minor end
+    return "libvdb.so." .. major
+end
+local soname = soname_of(generated.version)
+
 -- VDB_LIBRARY, then the repository's build dirs (skipping sanitizer builds,
 -- libraries that fail to load and other versions), then the system loader.
 local function load_library()
@@ -70,24 +90,27 @@ local function load_library()
         error("vdb: VDB_LIBRARY=" .. explicit .. " cannot be loaded: " .. tried[1], 0)
     end
     for _, dir in ipairs(build_dirs(this_dir() .. "/../..")) do
-        local path = dir .. "/libvdb.so.0.1"
-        local f = io.open(path, "rb")
-        if f then
-            f:close()
-            if sanitized(path) then
-                tried[#tried + 1] = path .. ": a sanitizer build, skipped"
-            else
+        for _, file in ipairs({ soname, "libvdb.so" }) do
+            local path = dir .. "/" .. file
+            local f = io.open(path, "rb")
+            if f then
+                f:close()
+                if sanitized(path) then
+                    tried[#tried + 1] = path .. ": a sanitizer build, skipped"
+                    break
+                end
                 local lib = try(path, true)
                 if lib then return lib, path end
             end
         end
     end
-    for _, name in ipairs({ "vdb", "libvdb.so.0.1" }) do
-        local lib = try(name, false)
+    for _, name in ipairs({ soname, "vdb" }) do
+        local lib = try(name, true)
         if lib then return lib, name end
     end
-    error("vdb: libvdb not found. Build it (cmake -B build -S . && cmake --build build) or set VDB_LIBRARY "
-        .. "to the path of libvdb.so. Tried:\n  " .. table.concat(tried, "\n  "), 0)
+    error("vdb: libvdb " .. generated.version_string .. " (" .. soname .. ") not found. Build it "
+        .. "(cmake -B build -S . && cmake --build build) or set VDB_LIBRARY to the path of " .. soname
+        .. ". Tried:\n  " .. table.concat(tried, "\n  "), 0)
 end
 
 local C, library_path = load_library()
@@ -101,6 +124,7 @@ end
 
 M.C = C
 M.library_path = library_path
+M.soname = soname
 M.version = ffi.string(C.vdb_version_string())
 M.version_number = running
 
@@ -258,6 +282,56 @@ local function id_buffer(ids, n)
     return refuse("VDB_EINVAL", "ids must be nil, a table or uint64_t cdata, not a " .. type(ids))
 end
 
+-- One id: a number (an integer in 0..2^53) or a uint64_t / non-negative
+-- int64_t scalar cdata. Returns the id or nil, message, code.
+local function one_id(id, what)
+    if is_integer(id, 0, 2 ^ 53) then return id end
+    if type(id) == "cdata" and (ffi.istype("uint64_t", id) or (ffi.istype("int64_t", id) and id >= 0)) then
+        return id
+    end
+    return refuse("VDB_EINVAL", string.format("%s must be an integer in 0..2^53 or uint64_t cdata (123ULL), not %s",
+        what, type(id) == "number" and tostring(id) or type(id)))
+end
+
+-- A list of ids of any length: one id, a table of ids, a uint64_t[n] array
+-- (n given: its first n), or a uint64_t pointer with n.
+-- Returns pointer, count, anchor or nil, message, code.
+local function id_list(ids, n, what)
+    if type(ids) == "number" or (type(ids) == "cdata" and cdata_shape(ids) == nil) then
+        local id, message, code = one_id(ids, what)
+        if id == nil then return nil, message, code end
+        local buffer = id_array(1, { id })
+        return buffer, 1, buffer
+    elseif type(ids) == "table" then
+        local count = #ids
+        local buffer = id_array(math.max(count, 1))
+        for i = 1, count do
+            local id, message, code = one_id(ids[i], string.format("%s[%d]", what, i))
+            if id == nil then return nil, message, code end
+            buffer[i - 1] = id
+        end
+        return buffer, count, buffer
+    elseif type(ids) == "cdata" then
+        local element, length = cdata_shape(ids)
+        if not element_names.uint64[element] then
+            return refuse("VDB_EINVAL", string.format("%s must hold uint64_t (uint64_t[n] or uint64_t *), not %s",
+                what, tostring(ffi.typeof(ids))))
+        end
+        if n ~= nil and not is_integer(n, 0, 2 ^ 53) then
+            return refuse("VDB_EINVAL", "the id count must be an integer >= 0")
+        end
+        if length == nil and n == nil then
+            return refuse("VDB_EINVAL", what .. " is a pointer: pass the number of ids too")
+        end
+        if length and n and n > length then
+            return refuse("VDB_ERANGE", string.format("%d ids asked of an array of %d", n, length))
+        end
+        return ffi.cast("const uint64_t *", ids), n or length, ids
+    end
+    return refuse("VDB_EINVAL", string.format("%s must be an id, a table of ids or uint64_t cdata, not a %s",
+        what, type(ids)))
+end
+
 local function u32(value, name, low)
     if value == nil then return 0 end
     if not is_integer(value, low or 0, 4294967295) then
@@ -270,7 +344,7 @@ end
 local function make_config(opts, dim_required)
     if type(opts) ~= "table" then return refuse("VDB_EINVAL", "options must be a table") end
     local cfg = config_type()
-    C.vdb_config_init(cfg)
+    C.vdb_config_init(cfg, C.VDB_CONFIG_VERSION)
     if dim_required or opts.dim ~= nil then
         if not is_integer(opts.dim, 0, 4294967295) then
             return refuse("VDB_EINVAL", "dim must be an integer in 1..65536")
@@ -303,6 +377,99 @@ local function make_config(opts, dim_required)
     return cfg
 end
 
+-- Filters ---------------------------------------------------------------------
+
+local filter_type = ffi.typeof("vdb_lua_filter")
+local filter_out = ffi.typeof("vdb_filter *[1]")
+
+-- Lua predicates by slot. One callback, made on first use, serves them all:
+-- LuaJIT has few callback slots, and the ctx pointer C hands back says
+-- whose predicate it is. An error in a predicate must not unwind through
+-- libvdb's frames, so it is caught, recorded in the entry, and every later
+-- id of that search is refused; the search then reports it.
+local predicates, next_slot = {}, 0
+local trampoline
+
+local function call_predicate(id, ctx)
+    local entry = predicates[tonumber(ffi.cast("intptr_t", ctx))]
+    if entry == nil or entry.error ~= nil then return 0 end
+    if id <= 9007199254740992ULL then id = tonumber(id) end
+    local ok, allowed = pcall(entry.fn, id)
+    if not ok then
+        entry.error = allowed
+        return 0
+    end
+    return allowed and 1 or 0
+end
+
+-- A C call that may call back into Lua must not be made from a compiled
+-- trace ("bad callback"), so this one is never compiled.
+local function search_calling_lua(h, query, k, ef, filter, ids, distances, found)
+    return C.vdb_search_filtered(h, query, k, ef, filter, ids, distances, found)
+end
+jit.off(search_calling_lua)
+
+local function release_filter(f)
+    local h = f.handle
+    if h ~= nil then
+        f.handle = nil
+        C.vdb_filter_close(h)
+    end
+    if f.slot ~= 0 then
+        predicates[f.slot] = nil
+        f.slot = 0
+    end
+end
+
+local Filter = {}
+Filter.__index = Filter
+
+--- vdb.filter(ids, n) -> an allow-list: one id, a table of ids, or uint64_t
+--- cdata (n needed for a pointer). vdb.filter(fn) -> a predicate: fn(id) is
+--- truthy for the ids a search may return (single-query searches only).
+--- The filter copies the ids; it is released by close() or the collector.
+function M.filter(spec, n)
+    local out = filter_out()
+    if type(spec) == "function" then
+        if trampoline == nil then trampoline = ffi.cast("int (*)(uint64_t, void *)", call_predicate) end
+        next_slot = next_slot + 1
+        local rc = C.vdb_filter_from_fn(out, trampoline, ffi.cast("void *", next_slot))
+        if rc ~= 0 then return failure(rc) end
+        predicates[next_slot] = { fn = spec }
+        return ffi.gc(filter_type(out[0], 0, next_slot), release_filter)
+    end
+    local ptr, count, anchor = id_list(spec, n, "filter ids")
+    if not ptr then return nil, count, anchor end
+    local rc = C.vdb_filter_create(out, ptr, count)
+    local _ = anchor
+    if rc ~= 0 then return failure(rc) end
+    return ffi.gc(filter_type(out[0], count, 0), release_filter)
+end
+
+--- filter:close(): release now (the garbage collector does it otherwise). Twice is harmless.
+function Filter:close()
+    ffi.gc(self, nil)
+    release_filter(self)
+end
+
+function Filter:closed()
+    return self.handle == nil
+end
+
+--- filter:is_function() -> true for a Lua predicate, false for an allow-list
+function Filter:is_function()
+    return self.slot ~= 0
+end
+
+ffi.metatype("vdb_lua_filter", {
+    __index = Filter,
+    __tostring = function(self)
+        if self.handle == nil then return "vdb.filter(closed)" end
+        if self.slot ~= 0 then return "vdb.filter(function)" end
+        return string.format("vdb.filter(%d id%s)", tonumber(self.count), self.count == 1 and "" or "s")
+    end,
+})
+
 -- Index -----------------------------------------------------------------------
 
 local Index = {}
@@ -332,14 +499,32 @@ function M.create(opts)
     return wrap(C.vdb_create(out, cfg), out)
 end
 
---- vdb.open(path, {verify=false, populate=false}) -> a read-only index
+-- The first key of opts that is not in known, or nil.
+local function unknown_key(opts, known)
+    for key in pairs(opts) do
+        if not known[key] then return tostring(key) end
+    end
+    return nil
+end
+
+local open_options = { writable = true, verify = true, populate = true }
+local open_flags = { writable = "VDB_OPEN_WRITABLE", verify = "VDB_OPEN_VERIFY", populate = "VDB_OPEN_POPULATE" }
+
+--- vdb.open(path, {writable=false, verify=false, populate=false}) -> a saved
+--- index; read-only unless writable, which lets it take add, upsert and delete
+--- (save it to keep the changes).
 function M.open(path, opts)
     if type(path) ~= "string" then return refuse("VDB_EINVAL", "path must be a string") end
     local flags = 0
     if opts ~= nil then
         if type(opts) ~= "table" then return refuse("VDB_EINVAL", "options must be a table") end
-        if opts.verify then flags = flags + C.VDB_OPEN_VERIFY end
-        if opts.populate then flags = flags + C.VDB_OPEN_POPULATE end
+        local bad = unknown_key(opts, open_options)
+        if bad then
+            return refuse("VDB_EINVAL", "unknown option '" .. bad .. "' (known: writable, verify, populate)")
+        end
+        for key, flag in pairs(open_flags) do
+            if opts[key] then flags = bit.bor(flags, tonumber(C[flag])) end
+        end
     end
     local out = index_out()
     return wrap(C.vdb_open(out, path, flags), out)
@@ -425,13 +610,129 @@ function Index:build(first, count)
     return true
 end
 
---- idx:search(query, k, ef) -> ids (uint64_t[k]), distances (float[k]), found.
+--- idx:upsert(vectors, ids, rows) -> true, or nil, message, code: insert each
+--- vector under its id, or replace the vector of an id the index holds.
+--- Arguments as add, but ids are required (distinct). All or nothing.
+function Index:upsert(vectors, ids, rows)
+    local h, message, code = live(self)
+    if not h then return nil, message, code end
+    local ptr, n, anchor = float_rows(vectors, tonumber(C.vdb_dim(h)), rows, "vectors")
+    if not ptr then return nil, n, anchor end
+    if ids == nil then return refuse("VDB_EINVAL", "upsert needs ids, one per vector") end
+    local idbuf
+    idbuf, message, code = id_buffer(ids, n)
+    if not idbuf then return nil, message, code end
+    local rc = C.vdb_upsert(h, ptr, n, idbuf)
+    local _ = anchor
+    if rc ~= 0 then return failure(rc) end
+    return true
+end
+
+--- idx:delete(ids, n) -> true, or nil, message, code. ids: one id, a table,
+--- or uint64_t cdata (n needed for a pointer). All or nothing: an id that is
+--- absent or repeated gives VDB_ENOTFOUND and deletes none.
+function Index:delete(ids, n)
+    local h, message, code = live(self)
+    if not h then return nil, message, code end
+    local ptr, count, anchor = id_list(ids, n, "ids")
+    if not ptr then return nil, count, anchor end
+    local rc = C.vdb_delete(h, ptr, count)
+    local _ = anchor
+    if rc ~= 0 then return failure(rc) end
+    return true
+end
+
+--- idx:get(id, out) -> the vector of id as float[dim] cdata (0-based), or
+--- nil, message, "VDB_ENOTFOUND" for an id the index does not hold. out: a
+--- float cdata of at least dim floats to fill instead of a new array.
+function Index:get(id, out)
+    local h, message, code = live(self)
+    if not h then return nil, message, code end
+    id, message, code = one_id(id, "id")
+    if id == nil then return nil, message, code end
+    local dim = tonumber(C.vdb_dim(h))
+    if out == nil then
+        out = float_array(dim)
+    else
+        local element, length
+        if type(out) == "cdata" then element, length = cdata_shape(out) end
+        if not element_names.float[element] or (length and length < dim) then
+            return refuse("VDB_EINVAL", string.format("out must be float cdata of at least %d floats", dim))
+        end
+    end
+    local rc = C.vdb_get(h, id, out)
+    if rc ~= 0 then return failure(rc) end
+    return out
+end
+
+local has_buffer, has_length = nil, 0
+
+--- idx:has(id) -> true or false (nil, message, code for a bad id or a closed index)
+function Index:has(id)
+    local h, message, code = live(self)
+    if not h then return nil, message, code end
+    id, message, code = one_id(id, "id")
+    if id == nil then return nil, message, code end
+    local dim = tonumber(C.vdb_dim(h))
+    if has_length < dim then has_buffer, has_length = float_array(dim), dim end
+    local rc = C.vdb_get(h, id, has_buffer)
+    if rc == 0 then return true end
+    if rc == C.VDB_ENOTFOUND then return false end
+    return failure(rc)
+end
+
+--- idx:deleted() -> deleted vectors the index still holds (the next save drops them)
+function Index:deleted()
+    local h = self.handle
+    return h ~= nil and tonumber(C.vdb_deleted(h)) or 0
+end
+
+local search_options = { ef = true, filter = true, rows = true }
+local batch_refusal = "a Lua function filter is called on the Lua thread only, and a batch search calls its "
+    .. "filter from worker threads: search the queries one at a time, or filter by an allow-list "
+    .. "(a table of ids or vdb.filter(ids))"
+
+-- The vdb_filter for a search's filter option, and the predicate entry when
+-- Lua code is called back; temporary is a filter to close after the search.
+-- Returns handle, entry, temporary or nil, message, code.
+local function search_filter(spec)
+    local f = spec
+    local temporary = nil
+    if not ffi.istype(filter_type, spec) then
+        local message, code
+        f, message, code = M.filter(spec)
+        if not f then return nil, message, code end
+        temporary = f
+    end
+    if f.handle == nil then return refuse("VDB_EINVAL", "the filter is closed") end
+    local entry = f.slot ~= 0 and predicates[f.slot] or false
+    return f.handle, entry, temporary
+end
+
+local function is_function_filter(spec)
+    return type(spec) == "function" or (ffi.istype(filter_type, spec) and spec.slot ~= 0)
+end
+
+--- idx:search(query, k, {ef=, filter=, rows=}) -> ids (uint64_t[k]),
+--- distances (float[k]), found. (idx:search(query, k, ef, rows) also works.)
 --- A query of several rows (a multiple of dim numbers, or a table of rows)
 --- is a batch: ids and distances hold nq*k entries, query after query, and
 --- found is a uint32_t[nq] array. Slots past found hold 2^64-1 and +inf.
-function Index:search(query, k, ef, rows)
+--- filter: only ids it allows are returned; an allow-list (a table of ids,
+--- uint64_t cdata, vdb.filter(ids)) or, for one query only, a Lua function
+--- fn(id) -> truthy (or vdb.filter(fn)).
+function Index:search(query, k, opts, rows)
     local h, message, code = live(self)
     if not h then return nil, message, code end
+    local ef, filter = opts, nil
+    if type(opts) == "table" then
+        local bad = unknown_key(opts, search_options)
+        if bad then return refuse("VDB_EINVAL", "unknown search option '" .. bad .. "' (known: ef, filter, rows)") end
+        ef, filter = opts.ef, opts.filter
+        if opts.rows ~= nil then rows = opts.rows end
+    elseif opts ~= nil and type(opts) ~= "number" then
+        return refuse("VDB_EINVAL", "search's third argument must be ef or an options table {ef=, filter=, rows=}")
+    end
     local dim = tonumber(C.vdb_dim(h))
     if rows == nil and type(query) == "cdata" and select(2, cdata_shape(query)) == nil then rows = 1 end
     local ptr, nq, anchor = float_rows(query, dim, rows, "query")
@@ -439,18 +740,39 @@ function Index:search(query, k, ef, rows)
     if not is_integer(k, 0, 4294967295) then return refuse("VDB_EINVAL", "k must be an integer >= 1") end
     ef, message, code = u32(ef, "ef")
     if not ef then return nil, message, code end
+    if nq > 1 and is_function_filter(filter) then return refuse("VDB_EINVAL", batch_refusal) end
+    local fh, entry, temporary = nil, false, nil
+    if filter ~= nil then
+        fh, entry, temporary = search_filter(filter)
+        if not fh then return nil, entry, temporary end
+    end
     local ids, distances = id_array(math.max(nq * k, 1)), float_array(math.max(nq * k, 1))
     local rc, found
     if nq == 1 then
         found = count_array(1)
-        rc = C.vdb_search(h, ptr, k, ef, ids, distances, found)
+        if fh == nil then
+            rc = C.vdb_search(h, ptr, k, ef, ids, distances, found)
+        elseif entry then
+            entry.error = nil
+            rc = search_calling_lua(h, ptr, k, ef, fh, ids, distances, found)
+        else
+            rc = C.vdb_search_filtered(h, ptr, k, ef, fh, ids, distances, found)
+        end
         found = tonumber(found[0])
     else
         found = count_array(nq)
-        rc = C.vdb_search_batch(h, ptr, nq, k, ef, ids, distances, found)
+        if fh == nil then
+            rc = C.vdb_search_batch(h, ptr, nq, k, ef, ids, distances, found)
+        else
+            rc = C.vdb_search_batch_filtered(h, ptr, nq, k, ef, fh, ids, distances, found)
+        end
     end
     local _ = anchor
+    local raised = entry and entry.error
+    if entry then entry.error = nil end
+    if temporary then temporary:close() end
     if rc ~= 0 then return failure(rc) end
+    if raised then return refuse("VDB_EINVAL", "the filter function raised an error: " .. tostring(raised)) end
     return ids, distances, found
 end
 
@@ -479,6 +801,7 @@ function Index:config()
     local h, message, code = live(self)
     if not h then return nil, message, code end
     local cfg = config_type()
+    C.vdb_config_init(cfg, C.VDB_CONFIG_VERSION) -- vdb_get_config reads cfg.version first
     local rc = C.vdb_get_config(h, cfg)
     if rc ~= 0 then return failure(rc) end
     return {
@@ -533,4 +856,5 @@ ffi.metatype("vdb_lua_index", {
 })
 
 M.Index = Index
+M.Filter = Filter
 return M

@@ -1,5 +1,6 @@
 # Test of the SWIG Tcl module: tclsh test.tcl <path to vdb.so> <scratch dir>
-# Recall against brute force, save/open round trip, the raw API through the
+# Recall against brute force, save/open round trip, changes to a writable
+# open (delete, upsert, get, has), filtered search, the raw API through the
 # carrays helpers, and the bad inputs. Last line: "N passed, N failed".
 
 set module [lindex $argv 0]
@@ -45,9 +46,12 @@ for {set q 0} {$q < 20} {incr q} {
     lappend queries $row
 }
 
-proc brute_force {data dim n query k} {
+# The k nearest rows to query; with `allowed`, among the rows the command
+# `allowed row` accepts.
+proc brute_force {data dim n query k {allowed ""}} {
     set scored {}
     for {set i 0} {$i < $n} {incr i} {
+        if {$allowed ne "" && ![{*}$allowed $i]} { continue }
         set d 0.0
         for {set j 0} {$j < $dim} {incr j} {
             set diff [expr {[lindex $data [expr {$i * $dim + $j}]] - [lindex $query $j]}]
@@ -61,6 +65,16 @@ proc brute_force {data dim n query k} {
 }
 
 check "library version matches the header" [expr {[vdb::vdb_version_number] == $vdb::VDB_VERSION_NUMBER}]
+
+# The module's hand-kept table of code names covers every VDB_E* constant.
+set named 1
+foreach var [info vars ::vdb::VDB_E*] {
+    set name [namespace tail $var]
+    if {[vdb::status_name [set $var]] ne $name} { set named 0; puts "    [set $var] is named [vdb::status_name [set $var]], not $name" }
+}
+check "status_name names every VDB_E* code (VDB_ENOTFOUND too)" [expr {$named && [vdb::status_name $vdb::VDB_ENOTFOUND] eq "VDB_ENOTFOUND"
+                                                                     && [llength [info vars ::vdb::VDB_E*]] >= 10}]
+check "VDB_OPEN_WRITABLE is 4" [expr {$vdb::VDB_OPEN_WRITABLE == 4}]
 
 # Object layer: create, add, search.
 set idx [vdb::new_Index $dim $vdb::VDB_METRIC_L2 16 200 64 1 42]
@@ -110,9 +124,121 @@ check "opened index answers exactly as before saving" $same
 expect_error "add to an opened index" VDB_EREADONLY { $opened add [lrepeat $dim 0.5] }
 $opened close
 
+# Filtered search: an allow-list as a Filter or as a list; recall among the allowed ids.
+proc even {id} { expr {$id % 2 == 0} }
+proc seventh {id} { expr {$id % 7 == 3} }
+set even_ids {}
+set seventh_ids {}
+for {set i 0} {$i < $n} {incr i} {
+    if {[even $i]} { lappend even_ids $i }
+    if {[seventh $i]} { lappend seventh_ids $i }
+}
+set even_filter [vdb::new_Filter $even_ids]
+foreach {label filter allowed ef} [list "a Filter of half the ids" $even_filter even 32 \
+                                      "a list of a seventh of the ids" $seventh_ids seventh 64] {
+    set hits 0
+    set total 0
+    set stray 0
+    foreach query $queries {
+        lassign [$idx search $query $k $ef $filter] ids
+        set truth [brute_force $data $dim $n $query $k $allowed]
+        incr total [llength $truth]
+        foreach id $ids {
+            if {$id in $truth} { incr hits }
+            if {![$allowed $id]} { incr stray }
+        }
+    }
+    set recall [expr {double($hits) / $total}]
+    check "$label: recall vs brute force among them >= 0.95 (got $recall)" [expr {$recall >= 0.95}]
+    check "$label: no disallowed id returned" [expr {$stray == 0}] $stray
+}
+set same 1
+foreach query [lrange $queries 0 4] {
+    if {[$idx search $query $k 32 $even_filter] ne [$idx search $query $k 32 $even_ids]} { set same 0 }
+}
+check "a Filter and the same list give the same answer" $same
+vdb::Filter named_filter {5 9 5 123456}
+set pair [$idx search [lindex $queries 0] $k 0 named_filter]
+check "a named Filter of 2 held ids (one repeated, one unknown): 2 results" \
+    [expr {[lsort [lindex $pair 0]] eq {5 9}}] $pair
+check "an empty list allows nothing" [expr {[$idx search [lindex $queries 0] $k 0 {}] eq {{} {}}}]
+check "NULL is no filter" [expr {[$idx search [lindex $queries 0] $k 100 NULL] eq [lindex $results 0]}]
+set raised [catch { $idx search [lindex $queries 0] $k 0 {1 x} } message]
+check "a filter list with a word that is not an id is refused" [expr {$raised && [string match "*VDB_EINVAL*" $message]}] $message
+set raised [catch { $idx search [lindex $queries 0] $k 0 nonsense } message]
+check "a filter that is neither a Filter nor ids is refused" [expr {$raised && [string match "*vdb::Filter*" $message]}] $message
+$even_filter close
+check "a closed Filter says so" [$even_filter closed]
+expect_error "search with a closed Filter" VDB_EINVAL { $idx search [lindex $queries 0] $k 0 $even_filter }
+$even_filter close
+vdb::delete_Filter $even_filter
+rename named_filter ""
+check "Filter close twice, then destroyed" 1
+
+# Changes: a writable open of a saved file.
+set live [file join $scratch live.vdbi]
+$idx save $live
+set ro [vdb::Index_open $live]
+set raised [catch { $ro delete {1} } message options]
+check "delete on a read-only index: VDB_EREADONLY naming VDB_OPEN_WRITABLE" \
+    [expr {$raised && [lindex [dict get $options -errorcode] 1] eq "VDB_EREADONLY" && [string match "*VDB_OPEN_WRITABLE*" $message]}] $message
+expect_error "upsert on a read-only index" VDB_EREADONLY { $ro upsert [lindex $queries 0] {1} }
+check "get and has work read-only" [expr {[llength [$ro get 5]] == $dim && [$ro has 5] && ![$ro has 99999]}]
+$ro close
+
+set w [vdb::Index_open $live [expr {$vdb::VDB_OPEN_WRITABLE | $vdb::VDB_OPEN_VERIFY}]]
+check "open writable" [expr {[$w count] == $n && [$w deleted] == 0}]
+set row10 [$w get 10]
+set close_enough 1
+foreach a $row10 b [lrange $data [expr {10 * $dim}] [expr {11 * $dim - 1}]] {
+    if {abs($a - $b) > 1e-6} { set close_enough 0 }
+}
+check "get gives the vector as a list of dim numbers" [expr {[llength $row10] == $dim && $close_enough}]
+$w delete 10
+check "delete one id" [expr {[$w count] == $n - 1 && [$w deleted] == 1}]
+$w delete {11 12 13}
+check "delete a list of ids" [expr {[$w count] == $n - 4 && [$w deleted] == 4}]
+$w delete {}
+check "delete an empty list" [expr {[$w count] == $n - 4}]
+expect_error "get of a deleted id" VDB_ENOTFOUND { $w get 10 }
+check "has of a deleted id" [expr {![$w has 10] && [$w has 9]}]
+expect_error "delete an absent id" VDB_ENOTFOUND { $w delete {20 99999} }
+expect_error "delete a deleted id" VDB_ENOTFOUND { $w delete 10 }
+expect_error "delete a repeated id" VDB_ENOTFOUND { $w delete {21 21} }
+check "a refused delete deletes nothing" [expr {[$w count] == $n - 4 && [$w has 20] && [$w has 21]}]
+set raised [catch { $w delete {-1} } message options]
+check "a negative id is refused" [expr {$raised && [string match "*VDB_EINVAL*" $message]}] $message
+set raised [catch { $w get abc } message options]
+check "get of a word that is not an id is refused" [expr {$raised && [string match "*VDB_EINVAL*" $message]}] $message
+set never 1
+foreach query $queries {
+    foreach id [lindex [$w search $query $k 100] 0] { if {$id >= 10 && $id <= 13} { set never 0 } }
+    if {[lindex [$w search $query $k 100 {10 11 12 13 14}] 0] ne {14}} { set never 0 }
+}
+check "deleted ids never come back, even when a filter allows them" $never
+set row500 [$w get 500]
+$w upsert [concat $row500 [lindex $queries 1]] {30 99999}
+check "upsert replaces a held id and adds a new one" [expr {[$w count] == $n - 4 + 1 && [$w deleted] == 5 && [$w has 99999]}]
+check "get reads the upserted vector back" [expr {[$w get 30] eq $row500}]
+lassign [$w search $row500 2] ids distances
+check "a search for row 500 finds ids 500 and 30 at distance 0" [expr {[lsort $ids] eq {30 500} && $distances eq {0.0 0.0}}] "$ids $distances"
+expect_error "upsert without ids" VDB_EINVAL { $w upsert [lindex $queries 0] {} }
+expect_error "upsert with a repeated id" VDB_EINVAL { $w upsert [concat [lindex $queries 0] [lindex $queries 1]] {40 40} }
+expect_error "upsert of the wrong dimension" VDB_EDIM { $w upsert {1 2 3} {40} }
+$w add [lindex $queries 2] {10}
+check "a deleted id may be added again" [expr {[$w has 10] && [$w count] == $n - 4 + 2}]
+set expect_count [$w count]
+$w save $live
+$w close
+vdb::delete_Index $w
+set back [vdb::Index_open $live $vdb::VDB_OPEN_VERIFY]
+check "reopened after saving in place: count kept, nothing deleted left" [expr {[$back count] == $expect_count && [$back deleted] == 0}]
+check "reopened: deleted ids gone, upserted vector kept" [expr {![$back has 11] && [$back has 99999] && [$back get 30] eq $row500}]
+vdb::delete_Index $back
+
 # Raw API through the carrays and cpointer helpers.
 set cfg [vdb::new_vdb_config]
-vdb::vdb_config_init $cfg
+vdb::vdb_config_init $cfg $vdb::VDB_CONFIG_VERSION
 vdb::vdb_config_dim_set $cfg $dim
 vdb::vdb_config_threads_set $cfg 1
 set box [vdb::new_vdb_index_box]
@@ -130,6 +256,23 @@ for {set i 0} {$i < [vdb::vdb_counts_getitem $found 0]} {incr i} { lappend raw_i
 check "raw vdb_search agrees with the object layer" [expr {$rc == 0 && $raw_ids eq [lindex $results 0 0]}] "$rc $raw_ids"
 check "raw error code for k = 0" [expr {[vdb::vdb_search $raw $query 0 0 $ids $distances $found] == $vdb::VDB_EINVAL}]
 check "vdb_last_error describes it" [string match "*k*" [vdb::vdb_last_error]]
+set fbox [vdb::new_vdb_filter_box]
+set allowed [vdb::new_vdb_ids 3]
+foreach i {0 1 2} id {4 8 15} { vdb::vdb_ids_setitem $allowed $i $id }
+check "raw vdb_filter_create" [expr {[vdb::vdb_filter_create $fbox $allowed 3] == $vdb::VDB_OK}]
+set raw_filter [vdb::vdb_filter_box_value $fbox]
+set rc [vdb::vdb_search_filtered $raw $query $k 0 $raw_filter $ids $distances $found]
+set raw_ids {}
+for {set i 0} {$i < [vdb::vdb_counts_getitem $found 0]} {incr i} { lappend raw_ids [vdb::vdb_ids_getitem $ids $i] }
+check "raw vdb_search_filtered returns only allowed ids" [expr {$rc == 0 && [lsort -integer $raw_ids] eq {4 8 15}}] "$rc $raw_ids"
+vdb::vdb_filter_close $raw_filter
+set vector [vdb::new_vdb_floats $dim]
+check "raw vdb_get" [expr {[vdb::vdb_get $raw 3 $vector] == 0 && abs([vdb::vdb_floats_getitem $vector 0] - [lindex $data [expr {3 * $dim}]]) < 1e-6}]
+check "raw vdb_get of an absent id is VDB_ENOTFOUND" [expr {[vdb::vdb_get $raw 99999 $vector] == $vdb::VDB_ENOTFOUND}]
+check "raw vdb_delete on a read-only index is VDB_EREADONLY" [expr {[vdb::vdb_delete $raw $allowed 1] == $vdb::VDB_EREADONLY}]
+vdb::delete_vdb_floats $vector
+vdb::delete_vdb_ids $allowed
+vdb::delete_vdb_filter_box $fbox
 vdb::vdb_close $raw
 foreach {f p} [list delete_vdb_floats $query delete_vdb_ids $ids delete_vdb_floats $distances delete_vdb_counts $found \
                    delete_vdb_index_box $box delete_vdb_config $cfg] { vdb::$f $p }
@@ -171,6 +314,10 @@ check "closed? reports it" [$idx closed]
 expect_error "search on a closed index" VDB_EINVAL { $idx search [lindex $queries 0] 5 }
 expect_error "add on a closed index" VDB_EINVAL { $idx add [lindex $queries 0] }
 expect_error "save on a closed index" VDB_EINVAL { $idx save $path }
+expect_error "delete on a closed index" VDB_EINVAL { $idx delete {1} }
+expect_error "upsert on a closed index" VDB_EINVAL { $idx upsert [lindex $queries 0] {1} }
+expect_error "get on a closed index" VDB_EINVAL { $idx get 1 }
+expect_error "has on a closed index" VDB_EINVAL { $idx has 1 }
 $idx close
 check "close twice is harmless" 1
 vdb::delete_Index $idx

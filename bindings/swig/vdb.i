@@ -15,7 +15,13 @@
  *    it never passes a freed handle to C). Its buffer parameters take the
  *    language's own lists where this file has typemaps for that language
  *    (Tcl, Perl 5 and Python 3 here): add(list of floats, list of ids),
- *    search(list of floats, k, ef) -> [ids, distances].
+ *    search(list of floats, k, ef, filter) -> [ids, distances],
+ *    delete(list of ids), upsert(floats, ids), get(id) -> list of floats.
+ *  - Class Filter: an allow-list of ids (vdb_filter_create) that any number
+ *    of searches may share; in Tcl a search also takes the list itself.
+ *    Predicate filters (vdb_filter_from_fn) are not offered: a script's
+ *    function cannot be a C callback here (batch searches would call it from
+ *    worker threads). Filter by an allow-list instead.
  *
  * Errors raised by the object layer read "VDB_EDIM (-2): <vdb_last_error()>",
  * the enum name first, then the code, then the library's detail message. In
@@ -69,6 +75,7 @@
  * vdb_create(box, cfg), vdb_index_box_value(box), delete_vdb_index_box(box). */
 %pointer_functions(vdb_index *, vdb_index_box);
 %pointer_functions(vdb_vectors *, vdb_vectors_box);
+%pointer_functions(vdb_filter *, vdb_filter_box);
 
 /* ---------------------------------------------------------- object layer */
 
@@ -79,11 +86,18 @@ typedef struct vdb_swig_index {
     vdb_index *handle;
 } vdb_swig_index;
 
+/* A Filter: an allow-list, NULL once closed. */
+typedef struct vdb_swig_filter {
+    vdb_filter *handle;
+} vdb_swig_filter;
+
 /* The code of this thread's last failure in the object layer, read by the
  * %exception blocks below right after the call. */
 static _Thread_local int vdb_swig_code = VDB_OK;
 static _Thread_local char vdb_swig_msg[1024];
 
+/* Kept by hand, since C has no table of the enum's names; test.tcl checks,
+ * through vdb::status_name, that it names every VDB_E* constant of vdb.h. */
 static const char *vdb_swig_code_name(int code) {
     switch (code) {
     case VDB_OK: return "VDB_OK";
@@ -96,6 +110,7 @@ static const char *vdb_swig_code_name(int code) {
     case VDB_EREADONLY: return "VDB_EREADONLY";
     case VDB_EEXIST: return "VDB_EEXIST";
     case VDB_ERANGE: return "VDB_ERANGE";
+    case VDB_ENOTFOUND: return "VDB_ENOTFOUND";
     default: return "VDB_EUNKNOWN";
     }
 }
@@ -104,7 +119,7 @@ static const char *vdb_swig_code_name(int code) {
 static int vdb_swig_kind(int code) {
     switch (code) {
     case VDB_EINVAL: case VDB_EDIM: case VDB_EEXIST: return SWIG_ValueError;
-    case VDB_ERANGE: return SWIG_IndexError;
+    case VDB_ERANGE: case VDB_ENOTFOUND: return SWIG_IndexError;
     case VDB_ENOMEM: return SWIG_MemoryError;
     case VDB_EIO: case VDB_EFORMAT: case VDB_EVERSION: return SWIG_IOError;
     default: return SWIG_RuntimeError;
@@ -148,7 +163,7 @@ static vdb_swig_index *vdb_swig_wrap(int rc, vdb_index *handle) {
 
 static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction,
                             uint32_t ef_search, uint32_t threads, uint64_t seed) {
-    vdb_config_init(cfg);
+    vdb_config_init(cfg, VDB_CONFIG_VERSION);
     cfg->dim = dim;
     cfg->metric = metric;
     cfg->m = m;
@@ -212,8 +227,48 @@ static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint3
     free($2);
     free($3);
 }
+/* (float **OUT_VECTOR, uint32_t *OUT_LEN): a vector the method allocates
+ * (only when it succeeds); the method's result is it as a list of numbers.
+ * Each language's argout frees it: SWIG emits no freearg for an argument
+ * the script does not pass. */
+%typemap(in, numinputs=0) (float **OUT_VECTOR, uint32_t *OUT_LEN) (float *vector_slot = NULL, uint32_t length_slot = 0) {
+    $1 = &vector_slot;
+    $2 = &length_slot;
+}
 
 #if defined(SWIGTCL)
+%{
+#include <ctype.h>
+#include <errno.h>
+#if !defined(TCL_SIZE_MAX)
+typedef int Tcl_Size; /* Tcl 8.6 */
+#endif
+
+/* A Tcl list of decimal ids (the full uint64_t range, which a Tcl wide int,
+ * signed, cannot hold) into a malloc'ed array. TCL_OK; TCL_ERROR when obj is
+ * no list (the interpreter holds the message); -1 for a bad id, -2 out of memory. */
+static int vdb_swig_tcl_ids(Tcl_Interp *interp, Tcl_Obj *obj, uint64_t **out, size_t *n) {
+    Tcl_Obj **items;
+    Tcl_Size count, i;
+    uint64_t *ids;
+    if (Tcl_ListObjGetElements(interp, obj, &count, &items) != TCL_OK) return TCL_ERROR;
+    ids = malloc((count ? count : 1) * sizeof *ids);
+    if (!ids) return -2;
+    for (i = 0; i < count; i++) {
+        const char *text = Tcl_GetString(items[i]);
+        char *end = NULL;
+        errno = 0;
+        ids[i] = strtoull(text, &end, 10);
+        if (errno || end == text || *end != '\0' || !isdigit((unsigned char)text[0])) {
+            free(ids);
+            return -1;
+        }
+    }
+    *out = ids;
+    *n = (size_t)count;
+    return TCL_OK;
+}
+%}
 %typemap(in) (const float *VECTORS, size_t NFLOATS) {
     Tcl_Obj **items;
     Tcl_Size count, i;
@@ -228,21 +283,67 @@ static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint3
     $2 = (size_t)count;
 }
 %typemap(in) (const uint64_t *IDS, size_t NIDS) {
+    uint64_t *ids = NULL;
+    size_t count = 0;
+    int rc = vdb_swig_tcl_ids(interp, $input, &ids, &count);
+    if (rc == TCL_ERROR) SWIG_fail;
+    $1 = ids;
+    if (rc < 0) SWIG_exception_fail(rc == -2 ? SWIG_MemoryError : SWIG_ValueError, rc == -2 ? "VDB_ENOMEM (-3): out of memory"
+                                                                                  : "VDB_EINVAL (-1): an id is not an integer in 0..2^64-2");
+    $2 = count;
+}
+/* One id, in the full uint64_t range (a Tcl wide int is signed). */
+%typemap(in) uint64_t ID {
+    const char *text = Tcl_GetString($input);
+    char *end = NULL;
+    errno = 0;
+    $1 = strtoull(text, &end, 10);
+    if (errno || end == text || *end != '\0' || !isdigit((unsigned char)text[0]))
+        SWIG_exception_fail(SWIG_ValueError, "VDB_EINVAL (-1): an id is not an integer in 0..2^64-2");
+}
+/* A search's filter: a Filter object, NULL for none, or a list of ids (an
+ * allow-list for this one search; an empty list allows nothing). */
+%typemap(in) vdb_swig_filter *FILTER (vdb_swig_filter listed, int temporary = 0) {
     Tcl_Obj **items;
-    Tcl_Size count, i;
-    if (Tcl_ListObjGetElements(interp, $input, &count, &items) != TCL_OK) SWIG_fail;
-    $1 = malloc((count ? count : 1) * sizeof(uint64_t));
-    if (!$1) SWIG_exception_fail(SWIG_MemoryError, "VDB_ENOMEM (-3): out of memory");
-    for (i = 0; i < count; i++) {
-        /* The full uint64_t range, which a Tcl wide int (signed) cannot hold. */
-        const char *text = Tcl_GetString(items[i]);
-        char *end = NULL;
-        errno = 0;
-        $1[i] = strtoull(text, &end, 10);
-        if (errno || end == text || *end != '\0' || text[0] == '-')
-            SWIG_exception_fail(SWIG_ValueError, "VDB_EINVAL (-1): an id is not an integer in 0..2^64-2");
+    Tcl_Size count;
+    /* An object's name or a pointer never starts with a digit; a list of ids does. */
+    int is_list = Tcl_ListObjGetElements(NULL, $input, &count, &items) == TCL_OK &&
+                  (count == 0 || isdigit((unsigned char)Tcl_GetString(items[0])[0]));
+    if (is_list) {
+        uint64_t *ids = NULL;
+        size_t n = 0;
+        int rc = vdb_swig_tcl_ids(interp, $input, &ids, &n);
+        if (rc == TCL_ERROR) SWIG_fail;
+        if (rc < 0) SWIG_exception_fail(rc == -2 ? SWIG_MemoryError : SWIG_ValueError, rc == -2 ? "VDB_ENOMEM (-3): out of memory"
+                                                                                      : "VDB_EINVAL (-1): a filter id is not an integer in 0..2^64-2");
+        rc = vdb_filter_create(&listed.handle, ids, n);
+        free(ids);
+        if (rc != VDB_OK) {
+            char text[600];
+            snprintf(text, sizeof text, "%s (%d): %s", vdb_swig_code_name(rc), rc, vdb_last_error());
+            SWIG_exception_fail(vdb_swig_kind(rc), text);
+        }
+        temporary = 1;
+        $1 = &listed;
+    } else {
+        void *pointer = NULL;
+        if (!SWIG_IsOK(SWIG_ConvertPtr($input, &pointer, $descriptor(vdb_swig_filter *), 0)))
+            SWIG_exception_fail(SWIG_TypeError, "filter must be a vdb::Filter, NULL or a list of ids");
+        $1 = (vdb_swig_filter *)pointer;
     }
-    $2 = (size_t)count;
+}
+%typemap(freearg) vdb_swig_filter *FILTER {
+    if (temporary$argnum) vdb_filter_close(listed$argnum.handle);
+}
+%typemap(argout) (float **OUT_VECTOR, uint32_t *OUT_LEN) {
+    if (vdb_swig_code == VDB_OK && *$1) {
+        Tcl_Obj *list = Tcl_NewListObj(0, NULL);
+        uint32_t i;
+        for (i = 0; i < *$2; i++) Tcl_ListObjAppendElement(interp, list, Tcl_NewDoubleObj((double)(*$1)[i]));
+        Tcl_SetObjResult(interp, list);
+    }
+    free(*$1);
+    *$1 = NULL;
 }
 %typemap(argout) (uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES, uint32_t *OUT_FOUND) {
     if (vdb_swig_code == VDB_OK) {
@@ -259,12 +360,6 @@ static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint3
         Tcl_SetObjResult(interp, pair);
     }
 }
-%{
-#include <errno.h>
-#if !defined(TCL_SIZE_MAX)
-typedef int Tcl_Size; /* Tcl 8.6 */
-#endif
-%}
 
 #elif defined(SWIGPERL)
 %typemap(in) (const float *VECTORS, size_t NFLOATS) {
@@ -310,6 +405,17 @@ typedef int Tcl_Size; /* Tcl 8.6 */
         ST(argvi) = sv_2mortal(newRV_noinc((SV *)ids)); argvi++;
         ST(argvi) = sv_2mortal(newRV_noinc((SV *)distances)); argvi++;
     }
+}
+%typemap(argout) (float **OUT_VECTOR, uint32_t *OUT_LEN) {
+    if (vdb_swig_code == VDB_OK && *$1) {
+        AV *vector = newAV();
+        uint32_t i;
+        for (i = 0; i < *$2; i++) av_push(vector, newSVnv((NV)(*$1)[i]));
+        if (argvi >= items) EXTEND(sp, argvi + 1);
+        ST(argvi) = sv_2mortal(newRV_noinc((SV *)vector)); argvi++;
+    }
+    free(*$1);
+    *$1 = NULL;
 }
 
 #elif defined(SWIGPYTHON)
@@ -357,9 +463,21 @@ typedef int Tcl_Size; /* Tcl 8.6 */
         $result = Py_BuildValue("(NN)", ids, distances);
     }
 }
+%typemap(argout) (float **OUT_VECTOR, uint32_t *OUT_LEN) {
+    if (vdb_swig_code == VDB_OK && *$1) {
+        PyObject *vector = PyList_New(*$2);
+        uint32_t i;
+        for (i = 0; i < *$2; i++) PyList_SET_ITEM(vector, i, PyFloat_FromDouble((*$1)[i]));
+        Py_XDECREF($result);
+        $result = vector;
+    }
+    free(*$1);
+    *$1 = NULL;
+}
 #endif
 
 %rename(Index) vdb_swig_index;
+%rename(delete) vdb_swig_index::delete_ids;
 %nodefaultctor vdb_swig_index;
 %newobject vdb_swig_index::open;
 %newobject vdb_swig_index::map_vectors;
@@ -438,9 +556,11 @@ typedef struct vdb_swig_index {} vdb_swig_index;
         if (h) vdb_swig_check(vdb_build(h, first, count));
     }
 
-    /* search(query, k, ef) -> [ids, distances], each with `found` entries. */
+    /* search(query, k, ef, filter) -> [ids, distances], each with `found`
+     * entries. filter: NULL (none), a Filter, or (Tcl) a list of ids; only
+     * the ids it allows are returned (vdb_search_filtered). */
     void search(const float *VECTORS, size_t NFLOATS, uint32_t K, uint64_t *OUT_IDS, float *OUT_DISTANCES,
-                uint32_t *OUT_FOUND, uint32_t ef = 0) {
+                uint32_t *OUT_FOUND, uint32_t ef = 0, vdb_swig_filter *FILTER = NULL) {
         vdb_index *h = vdb_swig_live($self);
         if (!h) return;
         if (NFLOATS != vdb_dim(h)) {
@@ -449,7 +569,79 @@ typedef struct vdb_swig_index {} vdb_swig_index;
             vdb_swig_fail(VDB_EDIM, detail);
             return;
         }
-        vdb_swig_check(vdb_search(h, VECTORS, K, ef, OUT_IDS, OUT_DISTANCES, OUT_FOUND));
+        if (FILTER && !FILTER->handle) {
+            vdb_swig_fail(VDB_EINVAL, "the filter is closed");
+            return;
+        }
+        vdb_swig_check(vdb_search_filtered(h, VECTORS, K, ef, FILTER ? FILTER->handle : NULL, OUT_IDS, OUT_DISTANCES,
+                                           OUT_FOUND));
+    }
+
+    /* delete(ids): delete the vectors of a list of ids, all or nothing
+     * (VDB_ENOTFOUND if one is absent or repeated; VDB_EREADONLY unless the
+     * index was opened with VDB_OPEN_WRITABLE, made by new, or mapped). */
+    void delete_ids(const uint64_t *IDS, size_t NIDS) {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_delete(h, IDS, NIDS));
+    }
+
+    /* upsert(vectors, ids): insert each row under its id, or replace the
+     * vector of an id the index holds. One id per row, required. */
+    void upsert(const float *VECTORS, size_t NFLOATS, const uint64_t *IDS, size_t NIDS) {
+        vdb_index *h = vdb_swig_live($self);
+        uint32_t dim;
+        if (!h) return;
+        dim = vdb_dim(h);
+        if (NFLOATS % dim != 0) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "dimension mismatch: %zu numbers are not whole rows of %u", NFLOATS, dim);
+            vdb_swig_fail(VDB_EDIM, detail);
+            return;
+        }
+        if (NIDS != NFLOATS / dim) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "%zu ids given for %zu vectors (upsert needs one per vector)", NIDS,
+                     NFLOATS / dim);
+            vdb_swig_fail(VDB_EINVAL, detail);
+            return;
+        }
+        vdb_swig_check(vdb_upsert(h, VECTORS, NFLOATS / dim, IDS));
+    }
+
+    /* get(id) -> the vector of id as a list of dim numbers (VDB_ENOTFOUND
+     * for an id the index does not hold). */
+    void get(uint64_t ID, float **OUT_VECTOR, uint32_t *OUT_LEN) {
+        vdb_index *h = vdb_swig_live($self);
+        float *vector;
+        if (!h) return;
+        vector = malloc(sizeof *vector * vdb_dim(h));
+        if (!vector) {
+            vdb_swig_fail(VDB_ENOMEM, "out of memory");
+            return;
+        }
+        if (vdb_swig_check(vdb_get(h, ID, vector)) < 0) {
+            free(vector);
+            return;
+        }
+        *OUT_VECTOR = vector;
+        *OUT_LEN = vdb_dim(h);
+    }
+
+    /* has(id) -> 1 when the index holds id, else 0. */
+    int has(uint64_t ID) {
+        vdb_index *h = vdb_swig_live($self);
+        float *vector;
+        int rc;
+        if (!h) return 0;
+        vector = malloc(sizeof *vector * vdb_dim(h));
+        if (!vector) {
+            vdb_swig_fail(VDB_ENOMEM, "out of memory");
+            return 0;
+        }
+        rc = vdb_get(h, ID, vector);
+        free(vector);
+        if (rc == VDB_ENOTFOUND) return 0;
+        return vdb_swig_check(rc) == VDB_OK;
     }
 
     void save(const char *path) {
@@ -462,9 +654,16 @@ typedef struct vdb_swig_index {} vdb_swig_index;
         if (h) vdb_swig_check(vdb_set_threads(h, threads));
     }
 
+    /* Vectors the index holds (deleted ones not counted). */
     uint64_t count() {
         vdb_index *h = vdb_swig_live($self);
         return h ? vdb_count(h) : 0;
+    }
+
+    /* Deleted vectors still in the index; the next save leaves them out. */
+    uint64_t deleted() {
+        vdb_index *h = vdb_swig_live($self);
+        return h ? vdb_deleted(h) : 0;
     }
 
     uint32_t dim() {
@@ -482,6 +681,57 @@ typedef struct vdb_swig_index {} vdb_swig_index;
         return vdb_swig_live($self);
     }
 }
+
+%rename(Filter) vdb_swig_filter;
+%nodefaultctor vdb_swig_filter;
+
+typedef struct vdb_swig_filter {} vdb_swig_filter;
+
+%extend vdb_swig_filter {
+    /* Filter(ids): an allow-list of ids (copied) that any number of searches
+     * may share (vdb_filter_create). Ids the index does not hold are
+     * ignored; an empty list allows nothing. */
+    vdb_swig_filter(const uint64_t *IDS, size_t NIDS) {
+        vdb_swig_filter *self;
+        vdb_filter *handle = NULL;
+        if (vdb_swig_check(vdb_filter_create(&handle, IDS, NIDS)) < 0) return NULL;
+        self = malloc(sizeof *self);
+        if (!self) {
+            vdb_filter_close(handle);
+            vdb_swig_fail(VDB_ENOMEM, "out of memory");
+            return NULL;
+        }
+        self->handle = handle;
+        return self;
+    }
+
+    ~vdb_swig_filter() {
+        vdb_filter_close($self->handle);
+        free($self);
+    }
+
+    /* Release the filter now; a search given it later raises "the filter is closed". */
+    void close() {
+        vdb_filter_close($self->handle);
+        $self->handle = NULL;
+    }
+
+    int closed() { return $self->handle == NULL; }
+
+    /* The raw vdb_filter *, for the raw vdb_search*_filtered calls; valid until close(). */
+    vdb_filter *handle() {
+        if (!$self->handle) vdb_swig_fail(VDB_EINVAL, "the filter is closed");
+        return $self->handle;
+    }
+}
+
+/* status_name(code) -> "VDB_ENOTFOUND": the name of a return code. */
+%rename(status_name) vdb_swig_status_name;
+%inline %{
+const char *vdb_swig_status_name(int code) {
+    return vdb_swig_code_name(code);
+}
+%}
 
 /* verify(path): raises on a damaged index, returns nothing otherwise. */
 %rename(verify) vdb_swig_verify;
