@@ -12,7 +12,8 @@ export type VdbCode =
   | 'VDB_EVERSION'
   | 'VDB_EREADONLY'
   | 'VDB_EEXIST'
-  | 'VDB_ERANGE';
+  | 'VDB_ERANGE'
+  | 'VDB_ENOTFOUND';
 
 /**
  * Every failure of the package. `code` is the status name, `errno` its C
@@ -49,11 +50,28 @@ export interface OpenOptions {
   verify?: boolean;
   /** Ask the OS to read the whole file into the page cache now. */
   populate?: boolean;
+  /**
+   * Take add, upsert and delete (VDB_OPEN_WRITABLE). The vectors stay mapped
+   * from the file; the links and ids are copied to memory (about
+   * (2m + 1) * 4 + 24 bytes per vector). save() keeps the changes, to the
+   * same path or another. Default false: read-only, and changes throw
+   * VDB_EREADONLY.
+   */
+  writable?: boolean;
 }
+
+/** An allow-list of ids: an array of numbers (safe integers) or bigints, a Set of them, or a BigUint64Array. */
+export type IdList = BigUint64Array | Array<number | bigint> | Set<number | bigint>;
 
 export interface SearchOptions {
   /** Beam width; 0 or omitted = the index's efSearch; raised to k if smaller. */
   ef?: number;
+  /**
+   * Return only these ids: a list (made into a C filter for this one call)
+   * or a Filter (made once, for many searches). Ids the index does not hold
+   * are ignored; an empty list allows nothing. null or omitted: no filter.
+   */
+  filter?: IdList | Filter | null;
 }
 
 export interface SearchResult {
@@ -85,28 +103,56 @@ export interface IndexConfig {
 }
 
 export type Floats = Float32Array | number[];
-export type Ids = BigUint64Array | Array<number | bigint>;
+/** Ids for add and upsert, one per row: a BigUint64Array, an array of numbers or bigints, or one id for one row. */
+export type Ids = BigUint64Array | Array<number | bigint> | number | bigint;
+/** An id: a non-negative safe integer, or a bigint up to 2^64-2. */
+export type Id = number | bigint;
+
+/**
+ * An allow-list of ids for search(q, k, { filter }), copied into C once so
+ * that many searches (async ones too, on any index) can share it without
+ * converting the list each time. Release it with close(), or `using`;
+ * otherwise a FinalizationRegistry frees it when it is collected.
+ */
+export class Filter {
+  /** ids: an array of numbers or bigints, a Set of them, or a BigUint64Array (copied; change it freely after). */
+  constructor(ids: IdList);
+  /** True after close(); a search given a closed Filter throws VDB_EINVAL. */
+  readonly closed: boolean;
+  /** Release it now; async searches still using it finish first. Closing twice is harmless. */
+  close(): void;
+}
 
 export class Index {
   /** An empty index that owns its vectors; fill it with add(). The same as Index.create(options). */
   constructor(options: CreateOptions & { dim: number });
   /** An empty index that owns its vectors; fill it with add(). The same as new Index(options). */
   static create(options: CreateOptions & { dim: number }): Index;
-  /** A saved index, mapped read-only (add and build throw VDB_EREADONLY). */
+  /** A saved index, mapped in O(1): read-only (changes throw VDB_EREADONLY), or with { writable: true } taking add, upsert and delete. */
   static open(path: string, options?: OpenOptions): Index;
   /** An empty graph over a vector file (.npy, .fvecs, or raw float32 rows of dim); link its rows with build(). */
   static mapVectors(path: string, options?: CreateOptions): Index;
 
-  /** Vectors linked into the graph. */
+  /** Vectors in the index, deleted ones not counted. */
   readonly count: number;
+  /** Deleted vectors the index still holds; the next save() leaves them out of the file. */
+  readonly deleted: number;
   readonly dim: number;
   readonly metric: Metric;
   readonly config: IndexConfig;
   /** True after close(). Every other member then throws VDB_EINVAL. */
   readonly closed: boolean;
 
-  /** Add rows of dim floats; ids one per row, or omitted for the next row numbers. All or nothing. */
+  /** Add rows of dim floats; ids one per row, or omitted for the ids after the largest the index holds. All or nothing; an id already held throws VDB_EEXIST. */
   add(vectors: Floats, ids?: Ids): this;
+  /** Insert each row under its id, or replace the vector of an id the index holds. ids required, distinct. All or nothing. */
+  upsert(vectors: Floats, ids: Ids): this;
+  /** Delete the vectors of these ids. All or nothing: an id not held, or given twice, throws VDB_ENOTFOUND and deletes none. */
+  delete(ids: Id | IdList): this;
+  /** A copy of the vector of id (dim floats); throws VDB_ENOTFOUND if the index does not hold it. */
+  get(id: Id): Float32Array;
+  /** Whether the index holds id (a deleted id is not held). */
+  has(id: Id): boolean;
   /** Link rows [first, first + count) of the mapped vector file; first defaults to 0, count to the rest of the file. */
   build(first?: number | bigint, count?: number | bigint): this;
   /** Rows in the vector file of an index from mapVectors(); null for the others. */
@@ -120,13 +166,17 @@ export class Index {
   search(query: Floats, k: number, options?: SearchOptions): SearchResult | BatchSearchResult;
   /** Always the batch path: nq*dim floats in, found a Uint32Array(nq) out, even for nq = 1. */
   searchBatch(queries: Floats, k: number, options?: SearchOptions): BatchSearchResult;
-  /** search() on a worker thread; do not change the query until the promise settles. */
+  /**
+   * search() on a worker thread; do not change the query until the promise
+   * settles. While it runs, add, upsert, delete, build and setThreads on this
+   * index throw VDB_EINVAL; searches, get, has and save may run.
+   */
   searchAsync(query: Floats, k: number, options?: SearchOptions): Promise<SearchResult | BatchSearchResult>;
   /** searchBatch() on a worker thread. */
   searchBatchAsync(queries: Floats, k: number, options?: SearchOptions): Promise<BatchSearchResult>;
-  /** Write the index to one file, atomically. */
+  /** Write the index to one file, atomically, leaving deleted vectors out. Saving over the file it was opened from works. */
   save(path: string): this;
-  /** Worker threads for add, build and batch search; 0 = all cores. */
+  /** Worker threads for add, upsert, build, save and batch search; 0 = all cores. */
   setThreads(threads: number): this;
   /** Release the index now; running async searches finish first. Closing twice is harmless. */
   close(): void;

@@ -1,6 +1,7 @@
 'use strict';
 // libvdb in one page, in Node: create, add, search, save, open, search again.
-// Run after `npm install ./bindings/node`:  node docs/examples/quickstart.js
+// Run where require('vdb') resolves: in your app's folder after
+// `npm install /path/to/libvdb/bindings/node` (docs/node.md, Install):  node quickstart.js
 
 const fs = require('node:fs');
 const os = require('node:os');

@@ -34,6 +34,7 @@ function generatedStructs() {
   const structs = {};
   generated.declareTypes({
     opaque: (name) => ({ opaque: name }),
+    proto: (prototype) => ({ proto: prototype }), // callback types: passed as plain pointers here
     struct: (name, fields) => (structs[name] = fields),
   });
   return structs;
@@ -55,7 +56,7 @@ function refType(text) {
   let t = SCALARS[base] || STRUCTS[base];
   if (!t) {
     if (stars === 0) throw new Error(`raw-ffi-napi: no ref type for ${text}`);
-    t = ref.types.void; // an opaque handle (vdb_index, vdb_vectors)
+    t = ref.types.void; // an opaque handle (vdb_index, vdb_vectors, vdb_filter) or a callback
   }
   for (let i = 0; i < stars; i++) t = ref.refType(t);
   return t;
@@ -91,7 +92,7 @@ function run(libraryPath, { dim, data, queries, k, seed = 42 }) {
   };
 
   const cfg = new STRUCTS.vdb_config();
-  lib.vdb_config_init(cfg.ref());
+  lib.vdb_config_init(cfg.ref(), K.VDB_CONFIG_VERSION);
   cfg.dim = dim;
   cfg.threads = 1;
   cfg.seed = seed;
@@ -133,7 +134,7 @@ function run(libraryPath, { dim, data, queries, k, seed = 42 }) {
 module.exports = { run, load, signature };
 
 if (require.main === module) {
-  const libraryPath = process.argv[2] || process.env.VDB_LIBRARY || 'libvdb.so.0.1';
+  const libraryPath = process.argv[2] || process.env.VDB_LIBRARY || require('../lib/paths.js').SONAME;
   const dim = 8;
   const data = new Float32Array(100 * dim).map((_, i) => Math.sin(i * 0.37));
   const queries = data.slice(5 * dim, 7 * dim);

@@ -1,8 +1,9 @@
 'use strict';
 
 // The idiomatic Node layer over libvdb: class Index with Float32Array in and
-// typed arrays out, async search on koffi's worker threads, VdbError for
-// every failure. The declarations come from ffi.generated.js (see library.js).
+// typed arrays out, async search on koffi's worker threads, class Filter (an
+// allow-list of ids a search may return), VdbError for every failure. The
+// declarations come from ffi.generated.js (see library.js).
 
 const { load } = require('./library.js');
 
@@ -77,19 +78,48 @@ function floats(value, what) {
   throw invalid(`${what} must be a Float32Array (or an array of numbers)`);
 }
 
+// A list of ids as a BigUint64Array, from an array of numbers or bigints, a
+// BigUint64Array (used as it is, no copy), one id (where single is true) or
+// a Set of ids (where sets is true). also names other kinds the caller
+// takes, for the error message.
+function idList(value, what, { single = true, sets = false, also = null } = {}) {
+  if (value instanceof BigUint64Array) return value;
+  if (single && (typeof value === 'number' || typeof value === 'bigint')) return BigUint64Array.of(BigInt(u64(value, what)));
+  let items = null;
+  if (Array.isArray(value)) items = value;
+  else if (sets && value instanceof Set) items = [...value];
+  if (items === null) {
+    const kinds = [single && 'an id', 'an array of ids', sets && 'a Set of ids', 'a BigUint64Array', also].filter(Boolean);
+    throw invalid(`${what} must be ${kinds.slice(0, -1).join(', ')} or ${kinds[kinds.length - 1]}, not ${describe(value)}`);
+  }
+  const out = new BigUint64Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = BigInt(u64(items[i], `${what}[${i}]`));
+  return out;
+}
+
+// 'a string', 'an Int32Array', 'an object', 'undefined': for error messages.
+function describe(value) {
+  if (value === null || value === undefined) return String(value);
+  let name = typeof value;
+  if (name === 'object') name = Array.isArray(value) ? 'array' : (value.constructor && value.constructor.name) || 'object';
+  if (name === 'Object') name = 'object';
+  return `${/^[aeioAEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+// The ids of add and upsert: one per row of vectors.
 function idArray(ids, n) {
   if (ids === undefined || ids === null) return null;
-  let out;
-  if (ids instanceof BigUint64Array) {
-    out = ids;
-  } else if (Array.isArray(ids)) {
-    out = new BigUint64Array(ids.length);
-    for (let i = 0; i < ids.length; i++) out[i] = BigInt(u64(ids[i], `ids[${i}]`));
-  } else {
-    throw invalid('ids must be a BigUint64Array (or an array of integers)');
-  }
+  const out = idList(ids, 'ids');
   if (out.length !== n) throw invalid(`${out.length} ids given for ${n} vectors`);
   return out;
+}
+
+// A vdb_config with the defaults, of the version these declarations know.
+// koffi passes the object in and writes the struct back into it (_Inout_).
+function newConfig() {
+  const cfg = {};
+  C.vdb_config_init(cfg, K.VDB_CONFIG_VERSION);
+  return cfg;
 }
 
 const CONFIG_KEYS = new Set(['dim', 'metric', 'm', 'efConstruction', 'efSearch', 'threads', 'seed']);
@@ -101,8 +131,7 @@ function makeConfig(opts, what) {
   for (const key of Object.keys(opts)) {
     if (!CONFIG_KEYS.has(key)) throw invalid(`unknown option '${key}' (known: ${[...CONFIG_KEYS].join(', ')})`);
   }
-  const cfg = {};
-  C.vdb_config_init(cfg);
+  const cfg = newConfig();
   if (opts.dim !== undefined) cfg.dim = u32(opts.dim, 'dim');
   if (opts.metric !== undefined) {
     const metric = typeof opts.metric === 'number' ? opts.metric : METRICS[opts.metric];
@@ -117,16 +146,21 @@ function makeConfig(opts, what) {
   return cfg;
 }
 
-// The state shared by an Index and its finalizer (it must not refer to the
-// Index, or the Index would never be collected). ptr is null once closed;
-// pending counts async searches still running on worker threads, which keep
-// the handle open until they are done.
+// The state shared by a handle's owner (an Index or a Filter) and its
+// finalizer; it must not refer to the owner, or the owner would never be
+// collected. ptr is null once closed; pending counts async searches still
+// running on worker threads that use the handle: they keep it alive until
+// they are done, and close() or the finalizer then frees it.
+function handleState(ptr, free) {
+  return { ptr, free, pending: 0, closeWhenIdle: false, handleForPending: ptr };
+}
+
 function release(state) {
   if (state.ptr === null) return;
   if (state.pending > 0) {
     state.closeWhenIdle = true;
   } else {
-    C.vdb_close(state.ptr);
+    state.free(state.ptr);
   }
   state.ptr = null;
 }
@@ -135,7 +169,7 @@ function settle(state) {
   state.pending--;
   if (state.pending === 0 && state.closeWhenIdle) {
     state.closeWhenIdle = false;
-    C.vdb_close(state.handleForPending);
+    state.free(state.handleForPending);
   }
 }
 
@@ -143,6 +177,75 @@ const finalizers = new FinalizationRegistry((state) => release(state));
 // Index.open and Index.mapVectors hand the constructor a handle they made
 // with this token, which no caller outside this module can forge.
 const ADOPT = Symbol('vdb.Index.adopt');
+// Filter -> its handle state, for Index's searches (a private field of Filter
+// is out of Index's reach).
+const filterStates = new WeakMap();
+
+/**
+ * An allow-list of ids for search(..., { filter }): a search then returns
+ * only ids of the list. The ids are copied into C once, so one Filter serves
+ * any number of searches (on any indexes, async ones included) without the
+ * cost of converting the list each time. Ids no index holds are ignored; an
+ * empty list allows nothing. Release it with close() (or let the collector).
+ */
+class Filter {
+  #state;
+
+  constructor(ids) {
+    const list = idList(ids, 'Filter ids', { single: false, sets: true });
+    const out = [null];
+    // koffi passes an empty typed array as NULL, which vdb_filter_create takes for n = 0.
+    check(C.vdb_filter_create(out, list, list.length));
+    this.#state = handleState(out[0], C.vdb_filter_close);
+    filterStates.set(this, this.#state);
+    finalizers.register(this, this.#state, this);
+  }
+
+  /** True after close(). Searches given a closed Filter throw VDB_EINVAL. */
+  get closed() {
+    return this.#state.ptr === null;
+  }
+
+  /** Release the filter now; async searches still using it finish first. Closing twice is harmless. */
+  close() {
+    finalizers.unregister(this);
+    release(this.#state);
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Filter.prototype[Symbol.dispose] = function dispose() {
+    this.close();
+  };
+}
+
+// The filter option of a search: undefined/null (none), a Filter, or ids.
+function checkFilterOption(filter) {
+  if (filter === undefined || filter === null) return null;
+  if (filter instanceof Filter) {
+    if (filter.closed) throw invalid('the filter is closed');
+    return filter;
+  }
+  return idList(filter, 'filter', { single: false, sets: true, also: 'a vdb.Filter' });
+}
+
+// The vdb_filter for one search: a Filter's own (owned: false), or one made
+// from an id list for this call (owned: true; the caller closes it).
+function acquireFilter(spec) {
+  if (spec === null) return { ptr: null, owned: false, state: null };
+  if (spec instanceof Filter) {
+    const state = filterStates.get(spec);
+    if (state.ptr === null) throw invalid('the filter is closed');
+    return { ptr: state.ptr, owned: false, state };
+  }
+  const out = [null];
+  check(C.vdb_filter_create(out, spec, spec.length));
+  return { ptr: out[0], owned: true, state: null };
+}
+
+function releaseFilter(filter) {
+  if (filter.owned) C.vdb_filter_close(filter.ptr);
+}
 
 // A new empty index's handle (vdb_create).
 function createHandle(opts) {
@@ -154,6 +257,9 @@ function createHandle(opts) {
   return out[0];
 }
 
+const OPEN_KEYS = ['verify', 'populate', 'writable'];
+const SEARCH_KEYS = ['ef', 'filter'];
+
 class Index {
   #state;
 
@@ -163,7 +269,8 @@ class Index {
    */
   constructor(opts, handle) {
     const ptr = opts === ADOPT ? handle : createHandle(opts);
-    this.#state = { ptr, pending: 0, closeWhenIdle: false, handleForPending: ptr, rows: null };
+    this.#state = handleState(ptr, C.vdb_close);
+    this.#state.rows = null;
     finalizers.register(this, this.#state, this);
   }
 
@@ -172,16 +279,21 @@ class Index {
     return new Index(opts);
   }
 
-  /** A saved index, mapped read-only. opts: { verify, populate }. */
+  /**
+   * A saved index, mapped in O(1). opts: { verify, populate, writable }.
+   * Read-only unless writable: then it takes add, upsert and delete (its
+   * links and ids are copied to memory); save() keeps the changes.
+   */
   static open(path, opts = {}) {
     if (typeof path !== 'string') throw invalid('path must be a string');
     if (opts === null || typeof opts !== 'object') throw invalid('Index.open options must be an object');
     for (const key of Object.keys(opts)) {
-      if (key !== 'verify' && key !== 'populate') throw invalid(`unknown option '${key}' (known: verify, populate)`);
+      if (!OPEN_KEYS.includes(key)) throw invalid(`unknown option '${key}' (known: ${OPEN_KEYS.join(', ')})`);
     }
     let flags = K.VDB_OPEN_DEFAULT;
     if (opts.verify) flags |= K.VDB_OPEN_VERIFY;
     if (opts.populate) flags |= K.VDB_OPEN_POPULATE;
+    if (opts.writable) flags |= K.VDB_OPEN_WRITABLE;
     const out = [null];
     check(C.vdb_open(out, path, flags));
     return new Index(ADOPT, out[0]);
@@ -214,8 +326,14 @@ class Index {
     return this.#state.rows;
   }
 
+  /** Vectors in the index, deleted ones not counted. */
   get count() {
     return Number(C.vdb_count(this.#live()));
+  }
+
+  /** Deleted vectors the index still holds; the next save() leaves them out. */
+  get deleted() {
+    return Number(C.vdb_deleted(this.#live()));
   }
 
   get dim() {
@@ -228,8 +346,9 @@ class Index {
 
   /** The configuration: { dim, metric, m, efConstruction, efSearch, threads, seed }. */
   get config() {
-    const cfg = {};
-    check(C.vdb_get_config(this.#live(), cfg));
+    const ptr = this.#live();
+    const cfg = newConfig(); // vdb_get_config fills the fields of cfg.version
+    check(C.vdb_get_config(ptr, cfg));
     return {
       dim: cfg.dim,
       metric: METRIC_NAMES.get(cfg.metric),
@@ -241,22 +360,74 @@ class Index {
     };
   }
 
-  /**
-   * Add vectors (rows of dim floats, one after another); ids is a
-   * BigUint64Array of one id per row, or omitted for the next row numbers.
-   */
-  add(vectors, ids) {
-    const ptr = this.#writable('add');
+  // Vectors as whole rows of dim floats: { data, n }.
+  static #wholeRows(ptr, vectors) {
     const data = floats(vectors, 'vectors');
     const dim = C.vdb_dim(ptr);
     if (data.length % dim !== 0) {
       throw new VdbError(K.VDB_EDIM, `dimension mismatch: index has ${dim}, vectors hold ${data.length} floats (not whole rows)`);
     }
-    const n = data.length / dim;
+    return { data, n: data.length / dim };
+  }
+
+  /**
+   * Add vectors (rows of dim floats, one after another); ids is one id per
+   * row (a BigUint64Array, an array, or one id for one row), or omitted for
+   * the ids after the largest the index holds. All or nothing.
+   */
+  add(vectors, ids) {
+    const ptr = this.#writable('add');
+    const { data, n } = Index.#wholeRows(ptr, vectors);
     const idBuffer = idArray(ids, n);
     if (n === 0) return this; // koffi would pass NULL for the empty array; adding nothing is a no-op
     check(C.vdb_add(ptr, data, n, idBuffer));
     return this;
+  }
+
+  /**
+   * Insert each row under its id, or replace the vector of an id the index
+   * holds. ids (required) as in add(); distinct. All or nothing.
+   */
+  upsert(vectors, ids) {
+    const ptr = this.#writable('upsert');
+    const { data, n } = Index.#wholeRows(ptr, vectors);
+    if (ids === undefined || ids === null) throw invalid('upsert needs ids, one per row');
+    const idBuffer = idArray(ids, n);
+    if (n === 0) return this;
+    check(C.vdb_upsert(ptr, data, n, idBuffer));
+    return this;
+  }
+
+  /**
+   * Delete the vectors of ids: one id, an array of them or a BigUint64Array.
+   * All or nothing: an id the index does not hold, or one given twice,
+   * throws VDB_ENOTFOUND and deletes none.
+   */
+  delete(ids) {
+    const ptr = this.#writable('delete');
+    const list = idList(ids, 'ids', { sets: true });
+    if (list.length === 0) return this;
+    check(C.vdb_delete(ptr, list, list.length));
+    return this;
+  }
+
+  /** A copy of the vector of id, a Float32Array(dim); VDB_ENOTFOUND if the index does not hold it. */
+  get(id) {
+    const ptr = this.#live();
+    id = u64(id, 'id');
+    const out = new Float32Array(C.vdb_dim(ptr));
+    check(C.vdb_get(ptr, id, out));
+    return out;
+  }
+
+  /** Whether the index holds id (deleted ones are not held). */
+  has(id) {
+    const ptr = this.#live();
+    id = u64(id, 'id');
+    const rc = C.vdb_get(ptr, id, new Float32Array(C.vdb_dim(ptr)));
+    if (rc === K.VDB_OK) return true;
+    if (rc === K.VDB_ENOTFOUND) return false;
+    throw failed(rc);
   }
 
   /**
@@ -284,6 +455,8 @@ class Index {
     return ptr;
   }
 
+  // Everything a search needs but its vdb_filter, which acquireFilter makes
+  // last, once nothing else can throw.
   #prepare(query, k, opts) {
     const ptr = this.#live();
     const q = floats(query, 'query');
@@ -293,10 +466,14 @@ class Index {
     }
     u32(k, 'k');
     let ef = 0;
+    let filter = null;
     if (opts !== undefined) {
       if (opts === null || typeof opts !== 'object') throw invalid('search options must be an object');
-      for (const key of Object.keys(opts)) if (key !== 'ef') throw invalid(`unknown option '${key}' (known: ef)`);
+      for (const key of Object.keys(opts)) {
+        if (!SEARCH_KEYS.includes(key)) throw invalid(`unknown option '${key}' (known: ${SEARCH_KEYS.join(', ')})`);
+      }
       if (opts.ef !== undefined) ef = u32(opts.ef, 'ef');
+      filter = checkFilterOption(opts.filter);
     }
     const nq = q.length / dim;
     let ids, distances, found;
@@ -309,7 +486,7 @@ class Index {
     } catch (err) {
       throw new VdbError(K.VDB_ENOMEM, `cannot allocate results for ${nq} x ${k}: ${err.message}`);
     }
-    return { ptr, q, nq, dim, k, ef, ids, distances, found };
+    return { ptr, q, nq, dim, k, ef, filter, ids, distances, found };
   }
 
   static #result(p, batch) {
@@ -321,6 +498,8 @@ class Index {
    * found } with k slots each (slots past found hold 2^64-1 and Infinity).
    * A query of several rows (a multiple of dim) is a batch: ids and
    * distances hold nq*k slots, query after query, and found is a Uint32Array.
+   * opts: { ef, filter }; filter (ids or a Filter) limits the results to
+   * those ids.
    */
   search(query, k, opts) {
     return this.#search(query, k, opts, false);
@@ -334,10 +513,15 @@ class Index {
   #search(query, k, opts, forceBatch) {
     const p = this.#prepare(query, k, opts);
     const batch = forceBatch || p.nq > 1;
-    if (batch) {
-      check(C.vdb_search_batch(p.ptr, p.q, p.nq, p.k, p.ef, p.ids, p.distances, p.found));
-    } else {
-      check(C.vdb_search(p.ptr, p.q, p.k, p.ef, p.ids, p.distances, p.found));
+    const filter = acquireFilter(p.filter);
+    try {
+      if (batch) {
+        check(C.vdb_search_batch_filtered(p.ptr, p.q, p.nq, p.k, p.ef, filter.ptr, p.ids, p.distances, p.found));
+      } else {
+        check(C.vdb_search_filtered(p.ptr, p.q, p.k, p.ef, filter.ptr, p.ids, p.distances, p.found));
+      }
+    } finally {
+      releaseFilter(filter);
     }
     return Index.#result(p, batch);
   }
@@ -357,6 +541,7 @@ class Index {
 
   #searchAsync(query, k, opts, forceBatch) {
     let p;
+    let filter;
     try {
       p = this.#prepare(query, k, opts);
       // vdb_last_error() is per thread and the call runs on a worker, so the
@@ -365,31 +550,43 @@ class Index {
       for (let i = 0; i < p.q.length; i++) {
         if (!Number.isFinite(p.q[i])) throw invalid(`query ${Math.floor(i / p.dim)} holds NaN or Inf`);
       }
+      filter = acquireFilter(p.filter);
     } catch (err) {
       return Promise.reject(err);
     }
     const state = this.#state;
     const batch = forceBatch || p.nq > 1;
+    // The index and a Filter stay alive until the worker is done with them;
+    // a filter made for this call is closed then.
+    const finish = () => {
+      settle(state);
+      if (filter.state) settle(filter.state);
+      releaseFilter(filter);
+    };
     return new Promise((resolve, reject) => {
       const done = (err, rc) => {
-        settle(state);
+        finish();
         if (err) reject(err);
         else if (rc !== K.VDB_OK) {
           reject(new VdbError(rc, `${C.vdb_strerror(rc)} (the call ran on a worker thread, whose vdb_last_error() detail is out of reach)`));
         } else resolve(Index.#result(p, batch));
       };
       state.pending++;
+      if (filter.state) filter.state.pending++;
       try {
-        if (batch) C.vdb_search_batch.async(p.ptr, p.q, p.nq, p.k, p.ef, p.ids, p.distances, p.found, done);
-        else C.vdb_search.async(p.ptr, p.q, p.k, p.ef, p.ids, p.distances, p.found, done);
+        if (batch) {
+          C.vdb_search_batch_filtered.async(p.ptr, p.q, p.nq, p.k, p.ef, filter.ptr, p.ids, p.distances, p.found, done);
+        } else {
+          C.vdb_search_filtered.async(p.ptr, p.q, p.k, p.ef, filter.ptr, p.ids, p.distances, p.found, done);
+        }
       } catch (err) {
-        settle(state);
+        finish();
         reject(err);
       }
     });
   }
 
-  /** Write the index to one file, atomically. */
+  /** Write the index to one file, atomically; deleted vectors are left out. Saving over the file it was opened from works. */
   save(path) {
     const ptr = this.#live();
     if (typeof path !== 'string') throw invalid('path must be a string');
@@ -397,7 +594,7 @@ class Index {
     return this;
   }
 
-  /** Worker threads for build, add and batch search; 0 = all cores. */
+  /** Worker threads for build, add, upsert, save and batch search; 0 = all cores. */
   setThreads(threads) {
     check(C.vdb_set_threads(this.#writable('setThreads'), u32(threads, 'threads')));
     return this;
@@ -430,6 +627,7 @@ function verify(path) {
 
 module.exports = {
   Index,
+  Filter,
   VdbError,
   verify,
   version: C.vdb_version_string(),

@@ -128,6 +128,11 @@ function build(source) {
     }
     fs.mkdirSync(NATIVE_DIR, { recursive: true });
     fs.copyFileSync(fs.realpathSync(built), BUNDLED);
+    // A copy bundled for an earlier version (native/libvdb.so.0.1 when this is
+    // 0.2) is never loaded again: the loader looks only for SONAME.
+    for (const name of fs.readdirSync(NATIVE_DIR)) {
+      if (/^libvdb\.so\./.test(name) && name !== SONAME) fs.rmSync(path.join(NATIVE_DIR, name), { force: true });
+    }
     return null;
   } finally {
     fs.rmSync(buildDir, { recursive: true, force: true });

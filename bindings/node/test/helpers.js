@@ -25,18 +25,18 @@ function randomVectors(n, dim, seed) {
   return out;
 }
 
-// The k nearest rows of data to query by squared L2, as row numbers.
-function bruteForce(data, dim, query, k) {
-  const n = data.length / dim;
-  const scored = new Array(n);
-  for (let i = 0; i < n; i++) {
+// The k nearest rows of data to query by squared L2, as row numbers; only
+// the rows in `among` (an iterable of row numbers) when it is given.
+function bruteForce(data, dim, query, k, among) {
+  const rows = among ? [...among] : Array.from({ length: data.length / dim }, (_, i) => i);
+  const scored = rows.map((i) => {
     let d = 0;
     for (let j = 0; j < dim; j++) {
       const diff = data[i * dim + j] - query[j];
       d += diff * diff;
     }
-    scored[i] = [i, d];
-  }
+    return [i, d];
+  });
   scored.sort((a, b) => a[1] - b[1]);
   return scored.slice(0, k).map(([i]) => i);
 }

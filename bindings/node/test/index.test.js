@@ -67,6 +67,7 @@ test('properties', () => {
   assert.equal(index.dim, DIM);
   assert.equal(index.metric, 'l2');
   assert.equal(index.closed, false);
+  assert.equal(index.deleted, 0);
   assert.deepEqual(index.config, { dim: DIM, metric: 'l2', m: 16, efConstruction: 200, efSearch: 64, threads: 2, seed: 7 });
 });
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the vdb package into new app folders outside the repository, the
 # ways docs/node.md gives, and runs a small program in each
-# (fixtures/app.js: create, add, search, the nearest id is right, and the
-# libvdb loaded is the one the install built):
+# (fixtures/app.js: create, add, search, the nearest id is right, delete and
+# a filtered search, and the libvdb loaded is the one the install built):
 #
 #   npm install /path/to/libvdb/bindings/node            the folder
 #   npm pack /path/to/libvdb/bindings/node && npm install ./vdb-<version>.tgz

@@ -140,6 +140,11 @@ test('the install script builds and bundles libvdb when cmake is there', (t) => 
   const scratch = scratchDir();
   t.after(() => scratch.remove());
   const dir = copyPackage(scratch);
+  // A copy an earlier version bundled: the loader never takes it, and the build removes it.
+  const { SONAME } = require('../lib/paths.js');
+  const stale = path.join(dir, 'native', SONAME === 'libvdb.so.0.1' ? 'libvdb.so.0.0' : 'libvdb.so.0.1');
+  fs.mkdirSync(path.dirname(stale));
+  fs.writeFileSync(stale, 'an old library');
   const install = spawnSync(process.execPath, ['scripts/install.js'], {
     cwd: dir,
     env: { ...process.env, NODE_PATH: KOFFI_DIR, VDB_LIBRARY: '', VDB_SOURCE_DIR: path.resolve(PACKAGE_DIR, '..', '..') },
@@ -147,6 +152,7 @@ test('the install script builds and bundles libvdb when cmake is there', (t) => 
   });
   assert.equal(install.status, 0, install.stderr);
   assert.match(install.stderr, /bundled native\/libvdb\.so\.0\.\d+/);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'native')), [SONAME]);
   const got = report(dir, {});
   assert.equal(got.ok, true, got.message);
   assert.equal(got.libraryPath, path.join(dir, 'native', path.basename(got.libraryPath)));
