@@ -14,8 +14,12 @@
 /* clang-format off: help text is laid out as it prints */
 static const char HELP[] = "usage: vdb info INDEX\n"
                            "\n"
-                           "Print an index file's vector count, dimension, metric, build parameters,\n"
+                           "Print an index file's vector counts, dimension, metric, build parameters,\n"
                            "file size and the version of libvdb reading it. Reads only the header.\n"
+                           "\n"
+                           "  live     vectors a search can return\n"
+                           "  deleted  deleted vectors the file still holds (0 for files libvdb saves:\n"
+                           "           a save leaves deleted vectors out)\n"
                            "\n"
                            "  -h, --help  show this help\n";
 /* clang-format on */
@@ -44,7 +48,8 @@ int cmd_info(int argc, char **argv)
     long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
 
     printf("path             %s\n", path);
-    printf("count            %llu\n", (unsigned long long)vdb_count(index));
+    printf("live             %llu\n", (unsigned long long)vdb_count(index));
+    printf("deleted          %llu\n", (unsigned long long)vdb_deleted(index));
     printf("dim              %u\n", vdb_dim(index));
     printf("metric           %s\n", cli_metric_name(vdb_metric(index)));
     printf("m                %u\n", cfg.m);

@@ -2,9 +2,11 @@
  * `vdb search`: k nearest neighbours for queries from a vector file or from
  * text on stdin. Stdin queries are answered one line at a time, and each
  * answer is flushed, so the command also works as a co-process fed by a pipe.
+ * With --filter, every search goes through an allow-list filter.
  */
 #include "cli_args.h"
 #include "commands.h"
+#include "id_files.h"
 #include "queries.h"
 #include "vector_files.h"
 
@@ -29,10 +31,16 @@ static const char HELP[] = "usage: vdb search INDEX [QUERIES] [options]\n"
                            "  query <q>: <id>:<distance> <id>:<distance> ...\n"
                            "(q counts queries from 0; distances are squared L2, 1 - dot or 1 - cos).\n"
                            "\n"
-                           "  --k K      neighbours per query, >= 1 (default 10)\n"
-                           "  --ef E     beam width; 0 = the index's ef_search (default 0); raised to k if smaller\n"
-                           "  --dim D    floats per query in a raw QUERIES file (must equal the index's)\n"
-                           "  -h, --help show this help\n";
+                           "  --k K          neighbours per query, >= 1 (default 10)\n"
+                           "  --ef E         beam width; 0 = the index's ef_search (default 0); raised to k\n"
+                           "                 if smaller\n"
+                           "  --dim D        floats per query in a raw QUERIES file (must equal the index's)\n"
+                           "  --filter FILE  return only ids listed in FILE: a text file of one decimal id\n"
+                           "                 per line (blank lines skipped; '-' reads stdin when QUERIES is\n"
+                           "                 a file), or a .npy array of int32, uint32, int64 or uint64.\n"
+                           "                 Listed ids the index does not hold are ignored, so a query\n"
+                           "                 finds fewer than k when fewer than k listed ids are held.\n"
+                           "  -h, --help     show this help\n";
 /* clang-format on */
 
 static void print_result(uint64_t q, const uint64_t *ids, const float *distances, uint32_t found)
@@ -43,7 +51,8 @@ static void print_result(uint64_t q, const uint64_t *ids, const float *distances
     putchar('\n');
 }
 
-static int search_file(const vdb_index *index, const char *path, uint32_t dim, uint32_t k, uint32_t ef)
+static int search_file(const vdb_index *index, const char *path, uint32_t dim, uint32_t k, uint32_t ef,
+                       const vdb_filter *filter)
 {
     float *queries;
     uint64_t nq;
@@ -66,7 +75,7 @@ static int search_file(const vdb_index *index, const char *path, uint32_t dim, u
     }
     for (uint64_t first = 0; status == CLI_EXIT_OK && first < nq; first += BATCH) {
         uint64_t n = nq - first < BATCH ? nq - first : BATCH;
-        int rc = vdb_search_batch(index, queries + first * qdim, n, k, ef, ids, distances, found);
+        int rc = vdb_search_batch_filtered(index, queries + first * qdim, n, k, ef, filter, ids, distances, found);
         if (rc != VDB_OK) {
             cli_lib_error("search", rc, "queries %llu..%llu", (unsigned long long)first,
                           (unsigned long long)(first + n - 1));
@@ -83,7 +92,7 @@ static int search_file(const vdb_index *index, const char *path, uint32_t dim, u
     return status;
 }
 
-static int search_stdin(const vdb_index *index, uint32_t k, uint32_t ef)
+static int search_stdin(const vdb_index *index, uint32_t k, uint32_t ef, const vdb_filter *filter)
 {
     uint32_t dim = vdb_dim(index);
     float *query = malloc((size_t)dim * sizeof *query);
@@ -118,7 +127,7 @@ static int search_stdin(const vdb_index *index, uint32_t k, uint32_t ef)
             break;
         }
         uint32_t found = 0;
-        int rc = vdb_search(index, query, k, ef, ids, distances, &found);
+        int rc = vdb_search_filtered(index, query, k, ef, filter, ids, distances, &found);
         if (rc != VDB_OK) {
             cli_lib_error("search", rc, "line %llu", (unsigned long long)line_no);
             status = CLI_EXIT_FAIL;
@@ -141,10 +150,12 @@ static int search_stdin(const vdb_index *index, uint32_t k, uint32_t ef)
 int cmd_search(int argc, char **argv)
 {
     uint32_t k = 10, ef = 0, dim = 0;
+    const char *filter_path = NULL;
     cli_opt opts[] = {
         {"k", CLI_U32, &k, 0},
         {"ef", CLI_U32, &ef, 0},
         {"dim", CLI_U32, &dim, 0},
+        {"filter", CLI_STRING, &filter_path, 0},
     };
     const char *pos[2];
     size_t npos = 0;
@@ -168,11 +179,34 @@ int cmd_search(int argc, char **argv)
         cli_usage_error("search", "'%s' is a raw float32 file (no .fvecs/.npy suffix): give its --dim", queries_path);
         return CLI_EXIT_USAGE;
     }
+    if (filter_path && !queries_path && strcmp(filter_path, "-") == 0) {
+        cli_usage_error("search", "--filter - and the queries cannot both come from stdin");
+        return CLI_EXIT_USAGE;
+    }
+
+    /* The filter first: a mistake in it is found before the index is opened. */
+    vdb_filter *filter = NULL;
+    if (filter_path) {
+        id_list allowed;
+        if (id_list_read("search", filter_path, &allowed) != 0)
+            return CLI_EXIT_FAIL;
+        if (allowed.count == 0) {
+            cli_error("search", "--filter '%s' holds no ids, so no result could be returned", filter_path);
+            return CLI_EXIT_FAIL;
+        }
+        int rc = vdb_filter_create(&filter, allowed.ids, allowed.count);
+        id_list_free(&allowed);
+        if (rc != VDB_OK) {
+            cli_lib_error("search", rc, "--filter '%s'", filter_path);
+            return CLI_EXIT_FAIL;
+        }
+    }
 
     vdb_index *index;
     int rc = vdb_open(&index, pos[0], VDB_OPEN_DEFAULT);
     if (rc != VDB_OK) {
         cli_file_error("search", rc, "cannot open index", pos[0]);
+        vdb_filter_close(filter);
         return CLI_EXIT_FAIL;
     }
     int status;
@@ -180,9 +214,11 @@ int cmd_search(int argc, char **argv)
         cli_error("search", "dimension mismatch: --dim %u, but the index has %u", dim, vdb_dim(index));
         status = CLI_EXIT_FAIL;
     } else {
-        status = queries_path ? search_file(index, queries_path, dim, k, ef) : search_stdin(index, k, ef);
+        status =
+            queries_path ? search_file(index, queries_path, dim, k, ef, filter) : search_stdin(index, k, ef, filter);
     }
     vdb_close(index);
+    vdb_filter_close(filter);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("search", "writing the results failed");
         status = CLI_EXIT_FAIL;

@@ -7,6 +7,9 @@
 
 int cmd_gen(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_upsert(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -19,7 +19,10 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"gen", cmd_gen, "write a random float32 data set (raw, .fvecs or .npy)"},
     {"build", cmd_build, "build an index over rows of a vector file and save it"},
-    {"search", cmd_search, "k nearest neighbours of queries from a file or stdin"},
+    {"add", cmd_add, "add the rows of a vector file to an index file"},
+    {"upsert", cmd_upsert, "add or replace vectors by id in an index file"},
+    {"delete", cmd_delete, "delete vectors by id from an index file"},
+    {"search", cmd_search, "k nearest neighbours of queries from a file or stdin, optionally filtered"},
     {"info", cmd_info, "what an index file holds"},
     {"verify", cmd_verify, "check an index file completely"},
     {"bench", cmd_bench, "recall against brute force, QPS, latency, peak RSS"},

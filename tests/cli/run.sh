@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `vdb` command-line tool on a small data set: build,
+# info, search, delete, add, upsert, search --filter, and every kind of bad
+# input. Each change is followed by `vdb verify`, and each refused change by
+# a byte comparison with the file before it, so an index is never seen
+# half-written or changed by a command that failed.
+#   bash tests/cli/run.sh [BUILD_DIR]      (default: build-release)
+# Prints one line per check and "N passed, N failed"; exits 1 if any failed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build_dir=$(cd "${1:-$root/build-release}" && pwd)
+vdb="$build_dir/tools/vdb"
+if [ ! -x "$vdb" ]; then
+    echo "cli: no vdb at $vdb; build first (cmake --build $build_dir)" >&2
+    exit 2
+fi
+work=$(mktemp -d)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work"
+
+passed=0 failed=0
+pass() {
+    passed=$((passed + 1))
+    echo "ok    $1"
+}
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL  $1"
+    shift
+    local line
+    for line in "$@"; do
+        printf '%s\n' "$line" | head -n 8 | sed 's/^/      /'
+    done
+}
+
+# run ARGS...: run vdb; sets $status, $out (stdout) and $err (stderr).
+run() {
+    set +e
+    "$vdb" "$@" >"$work/.out" 2>"$work/.err"
+    status=$?
+    set -e
+    out=$(cat "$work/.out")
+    err=$(cat "$work/.err")
+}
+
+# ok NAME ARGS...: vdb ARGS exits 0.
+ok() {
+    local name=$1
+    shift
+    run "$@"
+    if [ "$status" -eq 0 ]; then pass "$name"; else fail "$name" "exit $status: vdb $*" "$err"; fi
+}
+
+# refused NAME STATUS REGEX ARGS...: vdb ARGS exits STATUS with a message on stderr matching REGEX,
+# and every index file in the folder is byte for byte as it was.
+refused() {
+    local name=$1 want=$2 pattern=$3 f
+    shift 3
+    rm -rf "$work/.before" && mkdir "$work/.before"
+    for f in *.vdb; do [ -f "$f" ] && cp -p "$f" "$work/.before/"; done
+    run "$@"
+    local changed=""
+    for f in "$work"/.before/*.vdb; do
+        [ -e "$f" ] || continue
+        cmp -s "$f" "$(basename "$f")" || changed="$changed $(basename "$f")"
+    done
+    if [ "$status" -ne "$want" ]; then
+        fail "$name" "exit $status, expected $want: vdb $*" "$err"
+    elif ! grep -Eq -- "$pattern" <<<"$err"; then
+        fail "$name" "message does not match '$pattern': vdb $*" "$err"
+    elif [ -n "$changed" ]; then
+        fail "$name" "a refused command changed:$changed"
+    else
+        pass "$name"
+    fi
+}
+
+# check NAME CONDITION-COMMAND...: a plain assertion.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# verified NAME INDEX: vdb verify passes.
+verified() {
+    run verify "$2"
+    if [ "$status" -eq 0 ] && [ "$out" = ok ]; then pass "$1"; else fail "$1" "verify exit $status" "$err"; fi
+}
+
+# info_field INDEX FIELD: the value `vdb info` prints for FIELD.
+info_field() { "$vdb" info "$1" | awk -v f="$2" '$1 == f { print $2 }'; }
+
+# first_ids: from the last search's output, "q:first-id" per query line.
+first_ids() { awk '/^query / { q = $2; sub(":", "", q); split($3, r, ":"); print q ":" r[1] }' "$work/.out"; }
+# results_outside ID...: the ids in the last search's results that are not among ID..., one per line.
+results_outside() {
+    awk -v allowed=" $* " '/^query / { for (i = 3; i <= NF; i++) { split($i, r, ":"); if (index(allowed, " " r[1] " ") == 0) print r[1] } }' "$work/.out"
+}
+# results_among ID...: the ids in the last search's results that are among ID..., one per line.
+results_among() {
+    awk -v listed=" $* " '/^query / { for (i = 3; i <= NF; i++) { split($i, r, ":"); if (index(listed, " " r[1] " ") > 0) print r[1] } }' "$work/.out"
+}
+# empty TEXT: TEXT is empty (for check).
+empty() { [ -z "$1" ]; }
+
+# npy_header DESCR SHAPE: a .npy version 1.0 header, on stdout.
+npy_header() {
+    local dict="{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
+    local total=$((10 + ${#dict} + 1))
+    local header_len=$(((total + 63) / 64 * 64 - 10))
+    printf '\x93NUMPY\x01\x00'
+    printf "\\x$(printf %02x $((header_len & 255)))\\x$(printf %02x $((header_len >> 8)))"
+    printf '%s' "$dict"
+    printf '%*s' $((header_len - ${#dict} - 1)) ''
+    printf '\n'
+}
+
+# npy_ids FILE DESCR ID...: a 1-D .npy array of little-endian integers (DESCR '<u8', '<i8', '<u4', '<i4').
+npy_ids() {
+    local file=$1 descr=$2 size=${2:2:1}
+    shift 2
+    {
+        npy_header "$descr" "($#,)"
+        local id b
+        for id in "$@"; do
+            for ((b = 0; b < size; b++)); do
+                printf "\\x$(printf %02x $(((id >> (8 * b)) & 255)))"
+            done
+        done
+    } >"$file"
+}
+
+start=$SECONDS
+
+# --- help and the command line ---------------------------------------------
+for cmd in gen build add upsert delete search info verify bench; do
+    run "$cmd" --help
+    if [ "$status" -eq 0 ] && [[ "$out" == "usage: vdb $cmd "* ]]; then pass "$cmd --help"; else fail "$cmd --help" "exit $status" "$out"; fi
+done
+run --help
+for cmd in add upsert delete; do
+    check "vdb --help lists $cmd" grep -q "^  $cmd " <<<"$out"
+done
+refused "unknown command" 2 "unknown command 'frobnicate'" frobnicate
+refused "unknown option" 2 "unknown option '--frob'" add x.vdb y.npy --frob
+
+# --- a small data set and its index ----------------------------------------
+ok "gen data" gen data.npy --count 3000 --dim 16 --kind clustered --clusters 20
+ok "gen extra rows" gen extra.npy --count 200 --dim 16 --kind clustered --clusters 20 --seed 7
+ok "gen upsert rows" gen other.npy --count 100 --dim 16 --kind clustered --clusters 20 --seed 8
+ok "gen raw rows" gen raw.f32 --count 50 --dim 16 --seed 9
+ok "gen fvecs rows" gen more.fvecs --count 60 --dim 16 --seed 10
+ok "gen 8-d rows" gen narrow.npy --count 10 --dim 8
+ok "build" build data.npy data.vdb --m 8 --ef-construction 64 --threads 1
+verified "verify after build" data.vdb
+check "info: live 3000" [ "$(info_field data.vdb live)" = 3000 ]
+check "info: deleted 0" [ "$(info_field data.vdb deleted)" = 0 ]
+check "info: dim 16" [ "$(info_field data.vdb dim)" = 16 ]
+
+ok "search every row" search data.vdb data.npy --k 5
+hits=$(first_ids | awk -F: '$1 == $2' | wc -l)
+check "rows find themselves first (${hits}/3000)" [ "$hits" -ge 2990 ]
+check "row 123 finds itself at distance 0" grep -q '^query 123: 123:0 ' <<<"$out"
+
+# --- delete ----------------------------------------------------------------
+printf '20\n21\n\n  22  \n' >doomed.txt
+ok "delete ids and --ids FILE" delete data.vdb 5 10 15 --ids doomed.txt
+check "delete reports 2994 live, 6 deleted" grep -q ' -> data.vdb: 2994 live, 6 deleted$' <<<"$out"
+verified "verify after delete" data.vdb
+check "info after delete: live 2994" [ "$(info_field data.vdb live)" = 2994 ]
+check "info after delete: deleted 0 (the save drops them)" [ "$(info_field data.vdb deleted)" = 0 ]
+ok "search after delete" search data.vdb data.npy --k 10
+check "deleted ids never come back" empty "$(results_among 5 10 15 20 21 22)"
+check "a deleted row's query finds others" grep -Eq '^query 5: [0-9]+:' <<<"$out"
+refused "delete an id that is gone" 1 "id 5 .*not in the index" delete data.vdb 5
+refused "delete all or nothing" 1 "id 999999 .*not in the index" delete data.vdb 30 31 999999
+check "all or nothing: id 30 still there" [ "$(info_field data.vdb live)" = 2994 ]
+refused "delete an id twice" 1 "id 30 appears twice" delete data.vdb 30 30
+refused "delete a bad id" 2 "'3x' is not an id" delete data.vdb 3x
+refused "delete an id past 2^64-2" 2 "past the largest id" delete data.vdb 18446744073709551615
+refused "delete without ids" 2 "no ids to delete" delete data.vdb
+: >empty.txt
+refused "delete from an empty id file" 1 "'empty.txt' holds no ids" delete data.vdb --ids empty.txt
+
+# --- add -------------------------------------------------------------------
+ok "add without --ids" add data.vdb extra.npy
+check "add gives the ids after the largest" grep -q '^added 200 rows of extra.npy as ids 3000\.\.3199 ' <<<"$out"
+check "add reports 3194 live" grep -q ' -> data.vdb: 3194 live, 0 deleted$' <<<"$out"
+verified "verify after add" data.vdb
+ok "search the added rows" search data.vdb extra.npy --k 3
+check "added row 0 is id 3000" grep -q '^query 0: 3000:0 ' <<<"$out"
+check "added row 199 is id 3199" grep -q '^query 199: 3199:0 ' <<<"$out"
+
+seq 50000 2 50398 >extra_ids.txt
+ok "add with --ids FILE" add data.vdb other.npy --ids <(seq 60000 60099)
+check "add --ids reports the run of ids" grep -q '^added 100 rows of other.npy as ids 60000\.\.60099 ' <<<"$out"
+ok "add with scattered --ids" add data.vdb extra.npy --ids extra_ids.txt
+check "scattered ids are named by their file" grep -q 'as the ids in extra_ids.txt' <<<"$out"
+verified "verify after add --ids" data.vdb
+ok "search the scattered ids" search data.vdb extra.npy --k 2
+check "extra row 0 is found as 3000 or 50000" grep -Eq '^query 0: (3000|50000):0 (3000|50000):0$' <<<"$out"
+npy_ids ids.npy '<u8' 70000 70001 70002 70003 70004 70005 70006 70007 70008 70009
+ok "gen 10 rows" gen ten.npy --count 10 --dim 16 --seed 11
+ok "add with .npy uint64 ids" add data.vdb ten.npy --ids ids.npy
+check "npy ids used" grep -q 'as ids 70000\.\.70009 ' <<<"$out"
+npy_ids ids32.npy '<i4' 80000 80001 80002 80003 80004 80005 80006 80007 80008 80009
+ok "add with .npy int32 ids" add data.vdb ten.npy --ids ids32.npy
+ok "add a raw float32 file" add data.vdb raw.f32
+ok "add an .fvecs file" add data.vdb more.fvecs --threads 1
+verified "verify after the adds" data.vdb
+live_now=$(info_field data.vdb live)
+check "live count adds up (3194+100+200+10+10+50+60 = 3624)" [ "$live_now" = 3624 ]
+
+# --- upsert ----------------------------------------------------------------
+{ seq 60050 60099; seq 90000 90049; } >upsert_ids.txt
+ok "upsert" upsert data.vdb other.npy --ids upsert_ids.txt
+check "upsert counts replaced and new" grep -q '(50 replaced, 50 new)' <<<"$out"
+check "upsert reports 3674 live, 50 deleted" grep -q ' -> data.vdb: 3674 live, 50 deleted$' <<<"$out"
+verified "verify after upsert" data.vdb
+ok "search upserted rows" search data.vdb other.npy --k 1
+check "other row 0 (id 60050 now) is found as 60000 or 60050" grep -Eq '^query 0: 600(00|50):0$' <<<"$out"
+check "other row 99 is id 90049" grep -q '^query 99: 90049:0$' <<<"$out"
+refused "upsert without --ids" 2 "--ids FILE is required" upsert data.vdb other.npy
+seq 1 100 | sed '5s/.*/7/' >upsert_twice.txt
+refused "upsert an id twice" 1 "gives id 7 twice \(rows 4 and 6\)" upsert data.vdb other.npy --ids upsert_twice.txt
+
+# --- search --filter -------------------------------------------------------
+printf '7\n8\n9\n123\n3000\n60001\n123456789\n' >allowed.txt
+ok "search --filter" search data.vdb data.npy --k 4 --filter allowed.txt
+check "only allowed ids are returned" empty "$(results_outside 7 8 9 123 3000 60001)"
+check "filtered row 123 finds itself" grep -q '^query 123: 123:0 ' <<<"$out"
+check "every query answers 4 of the 6 held" empty "$(awk '/^query / && NF != 6' "$work/.out")"
+npy_ids allowed.npy '<i8' 8 9
+printf '0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 0.1 0.2 0.3 0.4 0.5 0.6\n' >query.txt
+run search data.vdb --k 10 --filter allowed.npy <query.txt
+check "stdin query with an .npy filter finds just 8 and 9" grep -Eq '^query 0: (8:[^ ]+ 9|9:[^ ]+ 8):[^ ]+$' <<<"$out"
+refused "filter file missing" 1 "cannot open id file 'nope.txt'" search data.vdb data.npy --filter nope.txt
+printf '1\n2\nthree\n' >bad_ids.txt
+refused "filter file with a bad line" 1 "'bad_ids.txt' line 3: 'three' is not an id" search data.vdb data.npy --filter bad_ids.txt
+refused "filter file empty" 1 "holds no ids" search data.vdb data.npy --filter empty.txt
+refused "filter and queries both on stdin" 2 "both come from stdin" search data.vdb --filter -
+
+# --- bad inputs to add -----------------------------------------------------
+refused "add to a missing index" 1 "cannot open index 'nope.vdb': No such file" add nope.vdb extra.npy
+refused "add a missing vector file" 1 "'nope.npy': No such file" add data.vdb nope.npy
+refused "add rows of another dimension" 1 "dimension mismatch: 'narrow.npy' has 8 floats per row, the index 'data.vdb' has 16" add data.vdb narrow.npy
+head -c 100 raw.f32 >ragged.f32
+refused "add a raw file of partial rows" 1 "'ragged.f32' has 100 bytes, not a whole number of 16-float rows" add data.vdb ragged.f32
+refused "add a vector file as the index" 1 "not a libvdb index" add data.npy extra.npy
+refused "add with a missing id file" 1 "cannot open id file 'nope.txt'" add data.vdb ten.npy --ids nope.txt
+seq 1 3 >ids3.txt
+refused "add with too few ids" 1 "'ids3.txt' holds 3 ids, but 'ten.npy' has 10 rows" add data.vdb ten.npy --ids ids3.txt
+seq 100000 100009 | sed '4s/.*/10000x/' >bad10.txt
+refused "add with a bad id line" 1 "'bad10.txt' line 4: '10000x' is not an id" add data.vdb ten.npy --ids bad10.txt
+seq 100000 100009 | sed '10s/.*/18446744073709551615/' >max10.txt
+refused "add with id 2^64-1" 1 "line 10: '18446744073709551615' is past the largest id" add data.vdb ten.npy --ids max10.txt
+seq 100000 100009 | sed '10s/.*/-3/' >neg10.txt
+refused "add with a negative id" 1 "line 10: '-3' is not an id" add data.vdb ten.npy --ids neg10.txt
+seq 100000 100009 | sed '7s/.*/100001/' >dup10.txt
+refused "add with an id twice" 1 "gives id 100001 twice \(rows 1 and 6\)" add data.vdb ten.npy --ids dup10.txt
+seq 70005 70014 >held10.txt
+refused "add an id the index holds" 1 "id 70005 \(row 0\) is already in 'data.vdb'" add data.vdb ten.npy --ids held10.txt
+npy_ids neg.npy '<i8' 1 2 3 4 5 6 7 8 9 -1
+refused "add with a negative .npy id" 1 "entry 9 is negative" add data.vdb ten.npy --ids neg.npy
+refused "add with float vectors as ids" 1 "cannot be read as ids: its values are '<f4'" add data.vdb ten.npy --ids data.npy
+printf '\x00\x00\x80\x7f' >inf.bin # +Inf
+{ head -c $((16 * 4 * 3)) raw.f32; head -c 4 inf.bin; head -c $((15 * 4)) raw.f32; } >inf.f32
+refused "add a row holding Inf" 1 "row 3 of 'inf.f32' holds Inf at column 0" add data.vdb inf.f32
+refused "add with VECTORS on stdin" 2 "VECTORS must be a file" add data.vdb -
+npy_header '<f4' '(0, 16)' >norows.npy
+refused "add a vector file of no rows" 1 "'norows.npy' holds no rows" add data.vdb norows.npy
+refused "add with bad --threads" 2 "--threads: 'many' is not an integer" add data.vdb ten.npy --threads many
+
+# --- corrupt and unwritable files ------------------------------------------
+cp data.vdb corrupt.vdb
+size=$(stat -c %s corrupt.vdb)
+printf '\xff\xff\xff\xff' | dd of=corrupt.vdb bs=1 seek=$((size / 2)) conv=notrunc status=none
+refused "add to a corrupt index" 1 "'corrupt.vdb' is corrupt" add corrupt.vdb ten.npy
+refused "delete from a corrupt index" 1 "'corrupt.vdb' is corrupt" delete corrupt.vdb 7
+rm corrupt.vdb
+refused "save into a folder that does not exist" 1 "folder '/nonexistent-vdb-dir': No such file" add data.vdb ten.npy --output /nonexistent-vdb-dir/out.vdb
+refused "save where no file can be made" 1 "/proc/vdb-cli-test.vdb" add data.vdb ten.npy --output /proc/vdb-cli-test.vdb
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir locked && cp data.vdb locked/ && chmod 555 locked
+    refused "change an index in a read-only folder" 1 "folder 'locked': Permission denied" delete locked/data.vdb 7
+    chmod 755 locked && chmod 444 locked/data.vdb
+    refused "change a read-only index" 1 "'locked/data.vdb' is not writable" delete locked/data.vdb 7
+    chmod 644 locked/data.vdb
+else
+    echo "skip  read-only folder and file (root ignores permissions; the /proc check above covers a refused save)"
+fi
+
+# --- where the change is saved ---------------------------------------------
+ok "delete with --output" delete data.vdb 7 --output copy.vdb
+check "--output leaves INDEX as it was" [ "$(info_field data.vdb live)" = 3674 ]
+check "--output holds the change" [ "$(info_field copy.vdb live)" = 3673 ]
+verified "verify the --output file" copy.vdb
+chmod 600 copy.vdb
+ln -s copy.vdb link.vdb
+ok "delete through a symlink" delete link.vdb 8
+check "the symlink is still a symlink" [ -L link.vdb ]
+check "the file it names has the change" [ "$(info_field copy.vdb live)" = 3672 ]
+check "the file keeps its mode 600" [ "$(stat -c %a copy.vdb)" = 600 ]
+check "no temporary files are left behind" bash -c '! ls -A | grep -q "\.tmp-"'
+
+# Two changes at once: the lock makes the second wait, so neither is lost.
+seq 200000 200099 >a.txt
+seq 300000 300099 >b.txt
+set +e
+"$vdb" add data.vdb other.npy --ids a.txt --threads 1 >/dev/null 2>&1 &
+first=$!
+"$vdb" add data.vdb other.npy --ids b.txt --threads 1 >/dev/null 2>&1
+second=$?
+wait "$first"
+first=$?
+set -e
+check "two adds at once both succeed" [ "$first$second" = 00 ]
+check "two adds at once both land (3874 live)" [ "$(info_field data.vdb live)" = 3874 ]
+verified "verify after two adds at once" data.vdb
+
+# Ids from stdin and from pipes; files that are not id lists.
+run delete data.vdb --ids - <<<$'30\n31'
+check "delete --ids - reads stdin" grep -q ' -> data.vdb: 3872 live, 2 deleted$' <<<"$out"
+run search data.vdb data.npy --k 2 --filter - <<<$'40\n41\n42'
+check "search --filter - reads stdin" empty "$(results_outside 40 41 42)"
+check "search --filter - answers every query" [ "$(grep -c '^query ' "$work/.out")" = 3000 ]
+refused "an .npy id file through a pipe" 1 "must be a regular file" add data.vdb ten.npy --ids <(cat ids.npy)
+printf '1\n2\0003\n' >nul.txt
+refused "an id file holding a NUL byte" 1 "'nul.txt' line 2 holds a NUL byte" delete data.vdb --ids nul.txt
+refused "an id file that is a folder" 1 "id file '.' is a directory" delete data.vdb --ids .
+refused "a folder as the index" 1 "it is a directory" delete . 1
+
+echo
+echo "$passed passed, $failed failed ($((SECONDS - start)) s)"
+[ "$failed" -eq 0 ]
