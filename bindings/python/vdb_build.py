@@ -5,6 +5,13 @@ tools/gen_bindings.py. set_source includes the real header, so the C compiler
 checks every declaration of the cdef against it, and cffi checks the struct
 layout and the VDB_VERSION_* values. setup.py adds the folder of the
 CMake-built libvdb to library_dirs before the extension is compiled.
+
+One declaration is the binding's own, not the header's: _vdb_py_allow, the
+C function that vdb_filter_from_fn calls for a Python predicate. As an
+extern "Python" function it is compiled into the extension (no libffi
+closure, no writable-and-executable memory), and cffi takes the GIL for it on
+whichever thread calls it, the library's batch workers included;
+vdb/_filter.py defines it with ffi.def_extern.
 """
 
 import os
@@ -17,6 +24,7 @@ ROOT = Path(os.environ.get("VDB_SOURCE_DIR", HERE.parent.parent)).resolve()
 
 ffibuilder = FFI()
 ffibuilder.cdef((HERE / "vdb" / "_cdef.h").read_text())
+ffibuilder.cdef('extern "Python" int _vdb_py_allow(uint64_t id, void *ctx);')
 ffibuilder.set_source(
     "vdb._vdb_cffi",
     '#include "vdb.h"',

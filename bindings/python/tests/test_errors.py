@@ -43,9 +43,34 @@ def test_exception_hierarchy():
     assert issubclass(vdb.OutOfMemoryError, MemoryError)
     assert issubclass(vdb.VdbIOError, OSError)
     assert issubclass(vdb.RangeError, IndexError)
+    assert issubclass(vdb.NotFoundError, KeyError)
     for cls in (vdb.InvalidArgumentError, vdb.DimensionError, vdb.OutOfMemoryError, vdb.VdbIOError,
-                vdb.FormatError, vdb.VersionError, vdb.ReadOnlyError, vdb.ExistsError, vdb.RangeError):
+                vdb.FormatError, vdb.VersionError, vdb.ReadOnlyError, vdb.ExistsError, vdb.RangeError,
+                vdb.NotFoundError):
         assert issubclass(cls, vdb.Error)
+    # Every code the header has maps to its class.
+    for name, code in vdb._generated.VDB_STATUS.items():
+        if name != "VDB_OK":
+            err = vdb._errors.error_for(code, "x")
+            assert type(err) is not vdb.Error and err.code == code and err.code_name == name
+
+
+def test_not_found(small):
+    with pytest.raises(vdb.NotFoundError) as e:
+        small.get(50)
+    check(e, vdb.NotFoundError, "VDB_ENOTFOUND", "id 50 is not in the index")
+    assert str(e.value) == e.value.message  # not KeyError's quoted repr
+    with pytest.raises(vdb.NotFoundError) as e:
+        small.delete([1, 2, 77])
+    check(e, vdb.NotFoundError, "VDB_ENOTFOUND", "id 77")
+    assert "nothing was deleted" in e.value.message and len(small) == 50
+    with pytest.raises(vdb.NotFoundError) as e:
+        small.delete([4, 4])
+    check(e, vdb.NotFoundError, "VDB_ENOTFOUND", "twice")
+    try:
+        small.get(1234)
+    except KeyError as err:  # caught as a KeyError, as a dict's missing key is
+        assert err.code == vdb._native.lib.VDB_ENOTFOUND
 
 
 def test_wrong_dimension(small):
@@ -96,6 +121,20 @@ def test_k_zero_and_bad_numbers(small):
     with pytest.raises(vdb.InvalidArgumentError) as e:
         small.set_threads(5000)
     check(e, vdb.InvalidArgumentError, "VDB_EINVAL")
+    for bad in (-1, 2**64, 1.5, "7", [[1]], ["a"]):
+        with pytest.raises(vdb.InvalidArgumentError):
+            small.delete(bad)
+    assert len(small) == 50
+
+
+def test_bad_filter_types(small):
+    for bad in ("3", 3, 3.0, [0.5], [-2], np.array([[1, 2]]), {3: 4}, object()):
+        with pytest.raises(vdb.InvalidArgumentError) as e:
+            small.search([0, 0, 0, 0], k=2, filter=bad)
+        check(e, vdb.InvalidArgumentError, "VDB_EINVAL", "filter must be an array-like of ids, a callable")
+    with pytest.raises(vdb.InvalidArgumentError) as e:
+        vdb.Filter("3")
+    check(e, vdb.InvalidArgumentError, "VDB_EINVAL", "filter ids must be a sequence")
 
 
 def test_bad_config():
@@ -145,6 +184,13 @@ def test_closed_index(small):
         lambda: small.dim,
         lambda: small.metric,
         lambda: small.config,
+        lambda: small.deleted,
+        lambda: small.get(1),
+        lambda: small.delete([1]),
+        lambda: small.upsert(np.zeros((1, 4), np.float32), ids=[1]),
+        lambda: 1 in small,
+        lambda: small.search([0, 0, 0, 0], filter=[1, 2]),
+        lambda: small.search([0, 0, 0, 0], filter=lambda i: True),
     ):
         with pytest.raises(vdb.InvalidArgumentError) as e:
             call()
@@ -248,6 +294,24 @@ def test_read_only_indexes(saved, tmp_path):
         check(e, vdb.ReadOnlyError, "VDB_EREADONLY", "read-only")
         with pytest.raises(vdb.ReadOnlyError):
             opened.build(0, 1)
+        for name, change in (
+            ("vdb_add", lambda: opened.add(np.zeros((1, 4), np.float32), ids=[99])),
+            ("vdb_upsert", lambda: opened.upsert(np.zeros((1, 4), np.float32), ids=[3])),
+            ("vdb_delete", lambda: opened.delete([3])),
+            ("vdb_delete", lambda: opened.delete([])),  # refused even when there is nothing to delete
+        ):
+            with pytest.raises(vdb.ReadOnlyError) as e:
+                change()
+            # The C library's words, saying to open it writable, and how to in Python.
+            check(e, vdb.ReadOnlyError, "VDB_EREADONLY",
+                  f"{name}: this index was opened read-only; open it with vdb_open_writable to change it")
+            assert e.value.message.endswith("(in Python: vdb.Index.open(path, writable=True))")
+        assert len(opened) == 50 and 3 in opened and opened.deleted == 0
+    with vdb.Index.open(saved, writable=True) as writable:
+        writable.delete([3])
+        writable.upsert(np.zeros((1, 4), np.float32), ids=[3])
+        writable.add(np.ones((1, 4), np.float32), ids=[99])
+        assert len(writable) == 51
     raw = tmp_path / "v.f32"
     clustered(20, 4).tofile(raw)
     with vdb.Index.map_vectors(raw, dim=4) as mapped:

@@ -6,11 +6,18 @@
     index.add(np.random.rand(10000, 128).astype(np.float32))
     ids, distances = index.search(query, k=10)        # (128,) -> (10,), (nq, 128) -> (nq, 10)
     index.save("vectors.vdb")
-    index = vdb.Index.open("vectors.vdb")             # O(1): maps the file
+    index = vdb.Index.open("vectors.vdb")             # O(1): maps the file, read-only
+
+    index = vdb.Index.open("vectors.vdb", writable=True)
+    index.delete([3, 4]); index.upsert(vectors[:2], ids=[10, 11])
+    vector = index.get(10); 3 in index                # False: deleted
+    ids, distances = index.search(query, k=10, filter=allowed_ids)       # or filter=lambda id: ...
+    index.save("vectors.vdb")                         # in place
 
 Slots past the number of results found (fewer vectors than k) hold id
 vdb.NO_ID (2**64 - 1) and distance +inf; search(..., return_found=True) also
-returns the counts. Errors are vdb.Error subclasses named for the C codes.
+returns the counts. Errors are vdb.Error subclasses named for the C codes;
+vdb.NotFoundError (an id not in the index) is also a KeyError.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from ._errors import (
     ExistsError,
     FormatError,
     InvalidArgumentError,
+    NotFoundError,
     OutOfMemoryError,
     RangeError,
     ReadOnlyError,
@@ -30,6 +38,7 @@ from ._errors import (
 from ._generated import GENERATED_VERSION
 from ._native import ffi as _ffi
 from ._native import lib as _lib
+from ._filter import Filter
 from ._index import NO_ID, Index, verify
 from ._compat import VectorDB
 
@@ -48,6 +57,7 @@ __version__: str = library_version()
 
 __all__ = [
     "Index",
+    "Filter",
     "VectorDB",
     "verify",
     "NO_ID",
@@ -64,4 +74,5 @@ __all__ = [
     "ReadOnlyError",
     "ExistsError",
     "RangeError",
+    "NotFoundError",
 ]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-from ._index import ArrayLike, Index, PathLike, _uint
+from ._common import ArrayLike, PathLike
+from ._common import uint as _uint
+from ._index import Index
 
 
 class VectorDB:

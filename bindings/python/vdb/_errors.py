@@ -94,6 +94,15 @@ class RangeError(Error, IndexError):
     code = VDB_STATUS["VDB_ERANGE"]
 
 
+class NotFoundError(Error, KeyError):
+    """VDB_ENOTFOUND: an id that is not in the index (never added, or deleted).
+
+    Also a KeyError, so ``except KeyError`` works as it does for a dict.
+    """
+
+    code = VDB_STATUS["VDB_ENOTFOUND"]
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.code: cls
     for cls in (
@@ -106,6 +115,7 @@ _BY_CODE: Dict[int, Type[Error]] = {
         ReadOnlyError,
         ExistsError,
         RangeError,
+        NotFoundError,
     )
 }
 

@@ -10,18 +10,27 @@ searches from several Python threads run in parallel.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any, Dict, List, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
-import numpy.typing as npt
 
-from ._errors import DimensionError, InvalidArgumentError, error_for
+from ._common import (
+    U32_MAX as _U32_MAX,
+    U64_MAX as _U64_MAX,
+    ArrayLike,
+    Guard as _Guard,
+    PathLike,
+    check as _check,
+    fs_path as _path,
+    id_array as _id_array,
+    is_int as _is_int,
+    raise_last as _raise_last,
+    uint as _uint,
+)
+from ._errors import DimensionError, InvalidArgumentError
+from ._filter import FilterLike, SearchFilter, inside_own_predicate
 from ._native import ffi, lib
-
-PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-ArrayLike = npt.ArrayLike
 
 #: The id in result slots past the number of results found (UINT64_MAX).
 NO_ID: int = 2**64 - 1
@@ -32,36 +41,6 @@ _METRICS: Dict[str, int] = {
     "cosine": lib.VDB_METRIC_COSINE,
 }
 _METRIC_NAMES: Dict[int, str] = {value: name for name, value in _METRICS.items()}
-_U32_MAX = 2**32 - 1
-_U64_MAX = 2**64 - 1
-
-
-def _raise_last(code: int) -> None:
-    """Raise the exception for a failed call; read in the thread that made it."""
-    message = ffi.string(lib.vdb_last_error()).decode("utf-8", "replace")
-    raise error_for(code, message)
-
-
-def _check(code: int) -> None:
-    if code != 0:
-        _raise_last(code)
-
-
-def _path(path: PathLike) -> bytes:
-    raw = os.fsencode(os.fspath(path))
-    if b"\0" in raw:
-        raise InvalidArgumentError("path contains a NUL byte")
-    return raw
-
-
-def _uint(name: str, value: Any, maximum: int = _U32_MAX) -> int:
-    """An int in 0..maximum, or InvalidArgumentError (cffi would raise OverflowError)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidArgumentError(f"{name} must be an integer, not {value!r}")
-    number = int(value)
-    if not 0 <= number <= maximum:
-        raise InvalidArgumentError(f"{name} must be in 0..{maximum}, not {number}")
-    return number
 
 
 def _metric_code(metric: Union[str, int]) -> int:
@@ -90,74 +69,30 @@ def _float_ptr(array: np.ndarray) -> Any:
     return ffi.from_buffer("float[]", array)
 
 
-def _as_ids(ids: ArrayLike, n: int) -> np.ndarray:
-    raw = ids if isinstance(ids, np.ndarray) else np.asarray(ids)
-    if raw.dtype.kind not in "iu" and raw.size and not isinstance(ids, np.ndarray):
-        # Python ints past int64 make numpy pick float64 or object: convert them exactly.
-        items: List[Any] = list(raw.ravel()) if raw.dtype == object else list(ids)  # type: ignore[arg-type]
-        if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items):
-            raise InvalidArgumentError("ids must be integers")
-        if not all(0 <= int(i) <= _U64_MAX for i in items):
-            raise InvalidArgumentError("ids must be in 0..2**64-2")
-        raw = np.array([int(i) for i in items], dtype=np.uint64)
-    if raw.size and raw.dtype.kind not in "iu":
-        raise InvalidArgumentError(f"ids must be integers, not {raw.dtype}")
-    if raw.ndim != 1 or raw.shape[0] != n:
-        raise InvalidArgumentError(f"ids must be a 1-D sequence of {n} ids (one per vector), got shape {raw.shape}")
-    if raw.dtype.kind == "i" and raw.size and raw.min() < 0:
-        raise InvalidArgumentError("ids must not be negative")
-    return np.ascontiguousarray(raw, dtype=np.uint64)
+def _as_ids(ids: Any, n: int) -> np.ndarray:
+    """n ids for n vectors; one integer stands for [integer]."""
+    array = _id_array([ids] if _is_int(ids) else ids)
+    if array.shape[0] != n:
+        raise InvalidArgumentError(f"ids must be a 1-D sequence of {n} ids (one per vector), got {array.shape[0]}")
+    return array
 
 
-class _Guard:
-    """Readers (search, save, count, config) share the index; a writer (add,
-    build, set_threads, close) waits for them and runs alone, as the C API
-    asks. This keeps a Python program from racing a close or an add against a
-    search, which would crash inside C. A reader with no writer about takes
-    one plain lock twice: a single query's whole call is a few microseconds."""
+class _Scratch(threading.local):
+    """One float buffer per thread for `id in index`: vdb_get needs somewhere
+    to copy the vector, and the copy is thrown away. Per thread, because
+    readers run at once; grown to the largest dim seen, never shrunk."""
 
-    __slots__ = ("_lock", "_cond", "_readers", "_writing", "_waiting")
+    floats: Any = None
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._readers = 0
-        self._writing = False
-        self._waiting = 0  # writers blocked in enter_write
 
-    def enter_read(self) -> None:
-        with self._lock:
-            while self._writing:
-                self._cond.wait()
-            self._readers += 1
-
-    def exit_read(self) -> None:
-        with self._lock:
-            self._readers -= 1
-            if self._readers == 0 and self._waiting:
-                self._cond.notify_all()
-
-    def enter_write(self) -> None:
-        with self._lock:
-            self._waiting += 1
-            try:
-                while self._writing or self._readers:
-                    self._cond.wait()
-            finally:
-                self._waiting -= 1
-            self._writing = True
-
-    def exit_write(self) -> None:
-        with self._lock:
-            self._writing = False
-            self._cond.notify_all()
+_scratch = _Scratch()
 
 
 def _new_config(
     dim: int, metric: Union[str, int], m: int, ef_construction: int, ef_search: int, threads: int, seed: int
 ) -> Any:
     cfg = ffi.new("vdb_config *")
-    lib.vdb_config_init(cfg)
+    lib.vdb_config_init(cfg, lib.VDB_CONFIG_VERSION)
     cfg.dim = _uint("dim", dim)
     cfg.metric = _metric_code(metric)
     cfg.m = _uint("m", m)
@@ -174,28 +109,48 @@ SearchResult = Union[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray
 class Index:
     """An HNSW approximate-nearest-neighbour index over float32 vectors.
 
-    Three ways to get one:
+    Four ways to get one:
 
     * ``Index(dim, ...)``: an empty index in memory; add vectors with :meth:`add`.
     * ``Index.map_vectors(path, ...)``: an index over a vector file (raw float32,
       .fvecs or .npy) mapped read-only; link its rows with :meth:`build`.
       Vectors are never copied to the heap. A node's id is its row number.
     * ``Index.open(path)``: a saved index, mapped read-only in O(1).
+    * ``Index.open(path, writable=True)``: a saved index that takes
+      :meth:`add`, :meth:`upsert` and :meth:`delete`; :meth:`save` keeps the
+      changes (to the same path or another).
+
+    Which index takes which change (the others raise :class:`ReadOnlyError`,
+    or :class:`InvalidArgumentError` for :meth:`build` on an index that takes
+    :meth:`add`):
+
+    ======================================  ===  ======  ======  =====
+    made by                                 add  upsert  delete  build
+    ======================================  ===  ======  ======  =====
+    ``Index(dim)``                          yes  yes     yes     -
+    ``Index.map_vectors(path)``             -    -       yes     yes
+    ``Index.open(path)``                    -    -       -       -
+    ``Index.open(path, writable=True)``     yes  yes     yes     -
+    ======================================  ===  ======  ======  =====
+
+    A deleted id is never returned by a search, :meth:`get` or ``in``, and
+    may be added again. ``len(index)`` counts the vectors that are not
+    deleted; :attr:`deleted` the deleted ones the next :meth:`save` drops.
 
     Distances: "l2" is the squared Euclidean distance, "ip" is 1 - dot(a, b),
     "cosine" is 1 - cos(a, b); smaller is nearer for all three.
 
-    Threads: :meth:`search` and :meth:`save` may run from many threads at once
-    (the GIL is released in C); :meth:`add`, :meth:`build`,
-    :meth:`set_threads` and :meth:`close` wait for running calls and then run
-    alone.
+    Threads: :meth:`search`, :meth:`get`, ``in`` and :meth:`save` may run from
+    many threads at once (the GIL is released in C); :meth:`add`,
+    :meth:`upsert`, :meth:`delete`, :meth:`build`, :meth:`set_threads` and
+    :meth:`close` wait for running calls and then run alone.
 
     The index is a context manager; leaving the ``with`` block closes it. Any
     call on a closed index raises :class:`InvalidArgumentError` (a
     :class:`vdb.Error` and a ``ValueError``).
     """
 
-    __slots__ = ("_handle", "_guard", "_dim", "_metric", "_rows", "__weakref__")
+    __slots__ = ("_handle", "_guard", "_dim", "_metric", "_rows", "_predicate_searches", "__weakref__")
 
     def __init__(
         self,
@@ -215,11 +170,12 @@ class Index:
             m: links per node on upper layers, 2..256 (layer 0 has 2*m).
             ef_construction: beam width while building.
             ef_search: beam width of a search that passes no `ef`.
-            threads: worker threads for add, build and batch search; 0 = all cores.
+            threads: worker threads for add, upsert, build and batch search; 0 = all cores.
             seed: level generator seed (same data + seed + threads=1 = same graph).
         """
         self._handle = None  # a failed constructor leaves a closed index, not a broken one
         self._guard = _Guard()
+        self._predicate_searches: List[SearchFilter] = []
         cfg = _new_config(dim, metric, m, ef_construction, ef_search, threads, seed)
         out = ffi.new("vdb_index **")
         _check(lib.vdb_create(out, cfg))
@@ -228,6 +184,9 @@ class Index:
     def _adopt(self, raw: Any, rows: Optional[int]) -> None:
         self._handle = ffi.gc(raw, lib.vdb_close)
         self._guard = _Guard()
+        # The searches with a callable filter in progress (list.append and
+        # list.remove are atomic, so no lock); see _not_from_own_filter.
+        self._predicate_searches = []
         self._dim = int(lib.vdb_dim(raw))
         self._metric = _METRIC_NAMES.get(int(lib.vdb_metric(raw)), str(int(lib.vdb_metric(raw))))
         self._rows = rows
@@ -239,13 +198,20 @@ class Index:
         return self
 
     @classmethod
-    def open(cls, path: PathLike, verify: bool = False, populate: bool = False) -> "Index":
-        """Map a saved index read-only. Only the header is read: O(1) in the index size.
+    def open(cls, path: PathLike, verify: bool = False, populate: bool = False, writable: bool = False) -> "Index":
+        """Map a saved index. Only the header is read: O(1) in the index size.
 
         Args:
             path: the index file written by :meth:`save`.
             verify: first check the whole file (checksums, every link), like :func:`vdb.verify`.
             populate: ask the OS to read the whole file into the page cache now.
+            writable: let the index take :meth:`add`, :meth:`upsert` and
+                :meth:`delete`. Its vectors stay mapped from the file (new ones
+                go to the heap); its links and ids are copied to the heap in
+                one pass (about (2m + 1) * 4 + 24 bytes per vector), so this
+                open is O(n). Save the index to keep the changes; saving over
+                `path` itself works, and the index keeps using the file it
+                opened until it is closed.
 
         Raises:
             VdbIOError: missing path, a directory, unreadable.
@@ -257,6 +223,8 @@ class Index:
             flags |= lib.VDB_OPEN_VERIFY
         if populate:
             flags |= lib.VDB_OPEN_POPULATE
+        if writable:
+            flags |= lib.VDB_OPEN_WRITABLE
         out = ffi.new("vdb_index **")
         _check(lib.vdb_open(out, _path(path), flags))
         return cls._from_handle(out[0])
@@ -288,7 +256,17 @@ class Index:
 
     # --- access --------------------------------------------------------------
 
+    def _not_from_own_filter(self) -> None:
+        # A callable filter runs inside a search of this index: a call back
+        # into it is forbidden by the C API, and a writer would wait forever
+        # for that search to end.
+        if self._predicate_searches and inside_own_predicate(self):
+            raise InvalidArgumentError(
+                "a search filter must not use the index it filters (libvdb forbids it)", lib.VDB_EINVAL
+            )
+
     def _read(self) -> Any:
+        self._not_from_own_filter()
         self._guard.enter_read()
         handle = self._handle
         if handle is None:
@@ -297,6 +275,7 @@ class Index:
         return handle
 
     def _write(self) -> Any:
+        self._not_from_own_filter()
         self._guard.enter_write()
         handle = self._handle
         if handle is None:
@@ -334,6 +313,7 @@ class Index:
     def config(self) -> Dict[str, Any]:
         """The configuration: dim, metric (a name), m, ef_construction, ef_search, threads, seed."""
         cfg = ffi.new("vdb_config *")
+        lib.vdb_config_init(cfg, lib.VDB_CONFIG_VERSION)  # vdb_get_config fills the fields our version has
         handle = self._read()
         try:
             _check(lib.vdb_get_config(handle, cfg))
@@ -350,12 +330,76 @@ class Index:
         }
 
     def __len__(self) -> int:
-        """Vectors linked into the graph."""
+        """Vectors in the index that are not deleted."""
         handle = self._read()
         try:
             return int(lib.vdb_count(handle))
         finally:
             self._guard.exit_read()
+
+    @property
+    def deleted(self) -> int:
+        """Deleted vectors the index still holds; the next :meth:`save` leaves them out of the file."""
+        handle = self._read()
+        try:
+            return int(lib.vdb_deleted(handle))
+        finally:
+            self._guard.exit_read()
+
+    def __contains__(self, id: object) -> bool:
+        """Whether the index holds a vector under `id` that is not deleted.
+
+        Anything that is not an integer in 0..2**64-2 is simply not there.
+        O(1) (vdb_get into a per-thread buffer, no numpy array); the first
+        look-up on an index from :meth:`open` builds its id table
+        (about 16 bytes per vector), as the first :meth:`get` does.
+        """
+        if not _is_int(id) or not 0 <= int(id) < _U64_MAX:  # type: ignore[call-overload]
+            self._require_open()
+            return False
+        buffer = _scratch.floats
+        if buffer is None or len(buffer) < self._dim:
+            buffer = _scratch.floats = ffi.new("float[]", max(self._dim, 1))
+        handle = self._read()
+        try:
+            code = lib.vdb_get(handle, int(id), buffer)  # type: ignore[call-overload]
+        finally:
+            self._guard.exit_read()
+        if code == lib.VDB_ENOTFOUND:
+            return False
+        _check(code)
+        return True
+
+    def get(self, id: Union[int, ArrayLike]) -> np.ndarray:
+        """The vector stored under an id, as a new float32 array.
+
+        Args:
+            id: one id, or a sequence (array, list, ...) of ids.
+
+        Returns:
+            A (dim,) float32 array for one id; an (n, dim) array for n ids.
+
+        Raises:
+            NotFoundError: an id that is not in the index (never added, or
+                deleted); also a KeyError. The message names the id.
+        """
+        self._require_open()
+        one = _is_int(id)
+        if one:
+            ids = np.array([_uint("id", id, _U64_MAX)], dtype=np.uint64)
+        else:
+            ids = _id_array(id)
+        out = np.empty((ids.shape[0], self._dim), dtype=np.float32)
+        pointer = ffi.from_buffer("float[]", out, require_writable=True)
+        handle = self._read()
+        try:
+            for i, each in enumerate(ids.tolist()):
+                code = lib.vdb_get(handle, each, pointer + i * self._dim)
+                if code != 0:
+                    _raise_last(code)
+        finally:
+            self._guard.exit_read()
+        return out[0] if one else out
 
     def __repr__(self) -> str:
         if self._handle is None:
@@ -364,14 +408,26 @@ class Index:
 
     # --- changes -----------------------------------------------------------------
 
+    def _vector_rows(self, vectors: ArrayLike) -> np.ndarray:
+        """vectors as an (n, dim) float32 C-contiguous array (in place when it already is one)."""
+        array = _as_float32(vectors)
+        if array.ndim == 1:
+            array = array.reshape(1, -1)
+        if array.ndim != 2:
+            raise DimensionError(f"vectors must be (n, {self._dim}) or ({self._dim},), got shape {array.shape}")
+        if array.shape[1] != self._dim:
+            raise DimensionError(f"dimension mismatch: index has {self._dim}, vectors have {array.shape[1]}")
+        return array
+
     def add(self, vectors: ArrayLike, ids: Optional[ArrayLike] = None) -> None:
         """Copy vectors into the index and link them into the graph, in parallel.
 
         Args:
             vectors: (n, dim) array, or one (dim,) vector. float32 C-contiguous
                 arrays are read in place; anything else is converted once.
-            ids: n ids (integers 0..2**64-2), or None for the next row numbers
-                (len(index) onwards).
+            ids: n ids (integers 0..2**64-2; one integer for one vector), or
+                None for consecutive ids after the largest id the index holds
+                (0, 1, 2, ... for an index filled only this way).
 
         All or nothing: on any error nothing is added.
 
@@ -379,18 +435,11 @@ class Index:
             DimensionError: the rows are not `dim` long.
             InvalidArgumentError: NaN/Inf in a vector, bad ids.
             ExistsError: an id already present or repeated.
-            ReadOnlyError: an index from :meth:`open` or :meth:`map_vectors`.
+            ReadOnlyError: an index from :meth:`open` without ``writable=True``,
+                or from :meth:`map_vectors`.
         """
         self._require_open()
-        array = _as_float32(vectors)
-        if array.ndim == 1:
-            array = array.reshape(1, -1)
-        if array.ndim != 2:
-            raise DimensionError(f"vectors must be (n, {self._dim}) or ({self._dim},), got shape {array.shape}")
-        if array.shape[1] != self._dim:
-            raise DimensionError(
-                f"dimension mismatch: index has {self._dim}, vectors have {array.shape[1]}"
-            )
+        array = self._vector_rows(vectors)
         n = array.shape[0]
         id_array = None if ids is None else _as_ids(ids, n)
         id_ptr = ffi.NULL if id_array is None else ffi.from_buffer("uint64_t[]", id_array)
@@ -400,12 +449,62 @@ class Index:
         finally:
             self._guard.exit_write()
 
+    def upsert(self, vectors: ArrayLike, ids: ArrayLike) -> None:
+        """Insert each vector under its id, or replace the vector of an id the index holds.
+
+        Args:
+            vectors: (n, dim) array, or one (dim,) vector.
+            ids: n distinct ids (one integer for one vector); required.
+
+        All or nothing, as :meth:`add`. A replaced vector is deleted (it
+        counts in :attr:`deleted` until the next :meth:`save`) and the new
+        one linked in.
+
+        Raises:
+            DimensionError: the rows are not `dim` long.
+            InvalidArgumentError: NaN/Inf in a vector; bad, missing or repeated ids.
+            ReadOnlyError: as :meth:`add`.
+        """
+        self._require_open()
+        if ids is None:
+            raise InvalidArgumentError("upsert needs an id for each vector", lib.VDB_EINVAL)
+        array = self._vector_rows(vectors)
+        n = array.shape[0]
+        id_array = _as_ids(ids, n)
+        handle = self._write()
+        try:
+            _check(lib.vdb_upsert(handle, _float_ptr(array), n, ffi.from_buffer("uint64_t[]", id_array)))
+        finally:
+            self._guard.exit_write()
+
+    def delete(self, ids: Union[int, ArrayLike]) -> None:
+        """Delete the vectors of one id or of a sequence of ids.
+
+        All or nothing: if any id is not in the index, or is repeated, nothing
+        is deleted. ``len(index)`` drops at once; the file shrinks at the next
+        :meth:`save`. A deleted id may be added again.
+
+        Raises:
+            NotFoundError: an id absent or repeated (the message names it); also a KeyError.
+            InvalidArgumentError: not integer ids.
+            ReadOnlyError: an index from :meth:`open` without ``writable=True``.
+        """
+        self._require_open()
+        id_array = np.array([_uint("id", ids, _U64_MAX)], np.uint64) if _is_int(ids) else _id_array(ids)
+        pointer = ffi.from_buffer("uint64_t[]", id_array) if id_array.size else ffi.NULL
+        handle = self._write()
+        try:
+            _check(lib.vdb_delete(handle, pointer, id_array.size))
+        finally:
+            self._guard.exit_write()
+
     def build(self, first: int = 0, count: Optional[int] = None) -> None:
         """Link rows [first, first + count) of the mapped vector file into the graph.
 
         For an index from :meth:`map_vectors`. `count` None means every row
         from `first` to the end of the file. May be called again for other
-        rows, in any order; each row can be built once.
+        rows, in any order; a row can be built once, or again after
+        :meth:`delete` removed it.
 
         Raises:
             RangeError: rows past the end of the file.
@@ -424,7 +523,7 @@ class Index:
             self._guard.exit_write()
 
     def set_threads(self, threads: int) -> None:
-        """Worker threads for add, build and batch search: 1..1024, or 0 = all online cores."""
+        """Worker threads for add, upsert, build, save and batch search: 1..1024, or 0 = all online cores."""
         threads = _uint("threads", threads)
         handle = self._write()
         try:
@@ -436,12 +535,24 @@ class Index:
 
     @overload
     def search(
-        self, queries: ArrayLike, k: int = ..., ef: Optional[int] = ..., return_found: Literal[False] = ...
+        self,
+        queries: ArrayLike,
+        k: int = ...,
+        ef: Optional[int] = ...,
+        return_found: Literal[False] = ...,
+        *,
+        filter: FilterLike = ...,
     ) -> Tuple[np.ndarray, np.ndarray]: ...
 
     @overload
     def search(
-        self, queries: ArrayLike, k: int = ..., ef: Optional[int] = ..., *, return_found: Literal[True]
+        self,
+        queries: ArrayLike,
+        k: int = ...,
+        ef: Optional[int] = ...,
+        *,
+        return_found: Literal[True],
+        filter: FilterLike = ...,
     ) -> Tuple[np.ndarray, np.ndarray, Any]: ...
 
     def search(
@@ -450,6 +561,8 @@ class Index:
         k: int = 10,
         ef: Optional[int] = None,
         return_found: bool = False,
+        *,
+        filter: FilterLike = None,
     ) -> SearchResult:
         """The k nearest neighbours of one query or of a batch.
 
@@ -459,17 +572,34 @@ class Index:
             k: results per query, >= 1.
             ef: beam width; None = the index's ef_search; raised to k if smaller.
             return_found: also return how many slots hold results.
+            filter: return only allowed ids. One of:
+
+                * an array-like of allowed ids (array, list, set, range, ...),
+                  made into an allow-list for this call;
+                * a :class:`vdb.Filter`: an allow-list made once, for many searches;
+                * a callable ``f(id) -> bool``. It runs with the GIL held,
+                  on the library's threads (the worker threads of a batch
+                  too), so keep it short; an allow-list is much faster. It
+                  may be called for ids the search then does not return, and
+                  must not use this index. If it raises, the search stops
+                  asking it (the id counts as not allowed) and re-raises that
+                  exception when the C call returns.
+
+                The k nearest allowed vectors are found with the recall of an
+                unfiltered search, however few are allowed; when few are
+                allowed the library scans them exactly instead of walking the graph.
 
         Returns:
             ``(ids, distances)``, or ``(ids, distances, found)`` with return_found.
             For a (dim,) query: ids (k,) uint64, distances (k,) float32, found an int.
             For an (nq, dim) batch: ids (nq, k), distances (nq, k), found (nq,) uint32.
-            Nearest first. When the index holds fewer than k vectors, the
-            slots past `found` hold id ``vdb.NO_ID`` (2**64 - 1) and distance +inf.
+            Nearest first. When fewer than k vectors are there (or allowed),
+            the slots past `found` hold id ``vdb.NO_ID`` (2**64 - 1) and distance +inf.
 
         Raises:
             DimensionError: the query's length is not the index's dim.
-            InvalidArgumentError: k = 0, NaN/Inf in a query, a closed index.
+            InvalidArgumentError: k = 0, NaN/Inf in a query, a bad filter, a closed index.
+            Exception: whatever a callable filter raised.
         """
         self._require_open()
         array = _as_float32(queries)
@@ -481,8 +611,29 @@ class Index:
         if k == 0:
             raise InvalidArgumentError("k must be at least 1", lib.VDB_EINVAL)
         ef = 0 if ef is None else _uint("ef", ef)
+        if filter is None:
+            return self._search(array, k, ef, return_found, None)
+        scope = SearchFilter(filter, self)
+        if scope.is_predicate:
+            self._predicate_searches.append(scope)
+        try:
+            result = self._search(array, k, ef, return_found, scope.pointer)
+        except BaseException:
+            self._end_filtered_search(scope)
+            scope.raise_pending()  # the callable's exception comes first
+            raise
+        self._end_filtered_search(scope)
+        scope.raise_pending()
+        return result
+
+    def _end_filtered_search(self, scope: SearchFilter) -> None:
+        if scope.is_predicate:
+            self._predicate_searches.remove(scope)
+        scope.close()
+
+    def _search(self, array: np.ndarray, k: int, ef: int, return_found: bool, filter: Any) -> SearchResult:
         if array.ndim == 1:
-            return self._search_one(array, k, ef, return_found)
+            return self._search_one(array, k, ef, return_found, filter)
         nq = array.shape[0]
         ids = np.empty((nq, k), dtype=np.uint64)
         distances = np.empty((nq, k), dtype=np.float32)
@@ -493,26 +644,33 @@ class Index:
         found_ptr = ffi.from_buffer("uint32_t[]", found, require_writable=True)
         handle = self._read()
         try:
-            if nq:
-                _check(lib.vdb_search_batch(handle, query_ptr, nq, k, ef, id_ptr, dist_ptr, found_ptr))
+            if nq == 0:
+                code = 0
+            elif filter is None:
+                code = lib.vdb_search_batch(handle, query_ptr, nq, k, ef, id_ptr, dist_ptr, found_ptr)
+            else:
+                code = lib.vdb_search_batch_filtered(handle, query_ptr, nq, k, ef, filter, id_ptr, dist_ptr,
+                                                     found_ptr)
         finally:
             self._guard.exit_read()
+        _check(code)
         if return_found:
             return ids, distances, found
         return ids, distances
 
-    def _search_one(self, query: np.ndarray, k: int, ef: int, return_found: bool) -> SearchResult:
+    def _search_one(self, query: np.ndarray, k: int, ef: int, return_found: bool, filter: Any) -> SearchResult:
         """search() of one (dim,) query: the path a query loop takes, so it allocates only its results."""
         ids = np.empty(k, dtype=np.uint64)
         distances = np.empty(k, dtype=np.float32)
         found = ffi.new("uint32_t *") if return_found else ffi.NULL
         handle = self._read()
         try:
-            code = lib.vdb_search(
+            code = lib.vdb_search_filtered(
                 handle,
                 _float_ptr(query),
                 k,
                 ef,
+                ffi.NULL if filter is None else filter,
                 ffi.from_buffer("uint64_t[]", ids, require_writable=True),
                 ffi.from_buffer("float[]", distances, require_writable=True),
                 found,
@@ -529,9 +687,12 @@ class Index:
     def save(self, path: PathLike) -> None:
         """Write the index, vectors included, to one self-contained file.
 
+        Deleted vectors are left out and the links around them repaired.
         Atomic: written beside `path` under a temporary name, flushed and
-        renamed over it, so a failure leaves any earlier file intact. May run
-        while other threads search.
+        renamed over it, so a failure leaves any earlier file intact. Saving
+        to the path the index was opened from works (the index keeps using
+        the file it opened until it is closed). May run while other threads
+        search.
 
         Raises:
             VdbIOError: the OS refused (the message names the path and errno text).
@@ -545,6 +706,7 @@ class Index:
 
     def close(self) -> None:
         """Release the index and unmap its files. Waits for running calls. Idempotent."""
+        self._not_from_own_filter()
         self._guard.enter_write()
         try:
             handle, self._handle = self._handle, None
