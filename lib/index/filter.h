@@ -8,7 +8,7 @@
  *  - an exact scan of the allowed vectors, whose cost grows with how many
  *    are allowed (an allow-list) or with the index (a predicate).
  * It takes the one expected to cost fewer distance computations; the cost
- * model's constants were measured (bench/filtered.py, docs/benchmarks.md).
+ * model's constants were measured (bench/filtered.c, docs/benchmarks.md).
  */
 #ifndef VDB_FILTER_H
 #define VDB_FILTER_H
@@ -28,11 +28,15 @@ struct vdb_filter {
     int (*allow)(uint64_t id, void *ctx);
     void *ctx;
 
-    /* For a predicate: the share of an index's live nodes it allowed in a sample, kept for the next search. */
+    /*
+     * For a predicate: the share of an index's live nodes it allowed in a
+     * sample, and what a call cost beside a distance, kept for the next search.
+     */
     pthread_mutex_t lock;
     const vdb_index *sampled_index;
     uint64_t sampled_nodes; /* the index's node count then, so that a changed index is sampled again */
     double share;
+    double lookup_cost;
 };
 
 int vdb_filter_new_list(vdb_filter **out, const uint64_t *ids, uint64_t n);
