@@ -19,7 +19,7 @@ static float node_distance(const vdb_hnsw *graph, uint32_t a, uint32_t b)
 }
 
 uint32_t vdb_hnsw_select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count, uint32_t limit,
-                                   float relax, uint32_t *selected)
+                                   uint32_t *selected)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < count && kept < limit; i++) {
@@ -30,7 +30,7 @@ uint32_t vdb_hnsw_select_neighbors(const vdb_hnsw *graph, const vdb_candidate *s
             float distances[4];
             vdb_hnsw_distances(graph, candidate, selected + j, group, distances);
             for (uint32_t g = 0; g < group; g++)
-                diverse &= relax * distances[g] >= sorted[i].distance;
+                diverse &= distances[g] >= sorted[i].distance;
         }
         if (diverse)
             selected[kept++] = sorted[i].node;
@@ -67,7 +67,7 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
         for (uint32_t i = 0; i < count; i++)
             pool[1 + i] = (vdb_candidate){distances[i], block[1 + i]};
         vdb_candidates_sort(pool, count + 1);
-        block[0] = vdb_hnsw_select_neighbors(graph, pool, count + 1, limit, 1.0f, block + 1);
+        block[0] = vdb_hnsw_select_neighbors(graph, pool, count + 1, limit, block + 1);
     }
     pthread_mutex_unlock(lock);
 }
@@ -145,7 +145,7 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
         current = sorted[0];
         if (l == 0)
             graph->parents[node] = nearest_above(graph, sorted, found, level, graph->parents[node]);
-        uint32_t kept = vdb_hnsw_select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, 1.0f, selected);
+        uint32_t kept = vdb_hnsw_select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
         pthread_mutex_lock(lock);
         uint32_t *block = link_block(graph, node, l);
         memcpy(block + 1, selected, sizeof *selected * kept);

@@ -37,11 +37,10 @@ void vdb_hnsw_insert_end(vdb_hnsw *graph, const vdb_hnsw_pending *pending, vdb_s
 /*
  * The heuristic over candidates sorted nearest first by their distance to
  * one node: a candidate is kept unless a neighbour kept before it is nearer
- * to it than its distance to the node divided by `relax` (1 is the paper's
- * rule; more keeps more long links). Writes up to `limit` of them to
- * `selected`, returns how many.
+ * to it than the node is. Writes up to `limit` of them to `selected`,
+ * returns how many.
  */
 uint32_t vdb_hnsw_select_neighbors(const vdb_hnsw *graph, const vdb_candidate *sorted, uint32_t count, uint32_t limit,
-                                   float relax, uint32_t *selected);
+                                   uint32_t *selected);
 
 #endif
