@@ -14,9 +14,20 @@ if [ ! -e "$build_dir/lib/libvdb.so" ]; then
     cmake --build "$build_dir" -j "$(nproc)" --target vdb >/dev/null
 fi
 lib_dir=$(cd "$build_dir/lib" && pwd)
-export VDB_LIBRARY="$lib_dir/libvdb.so.0.1" VDB_LIB_DIR="$lib_dir"
-# node-gyp builds ffi-napi against the installed Node headers; nothing is downloaded.
-[ -d /usr/include/node ] && export npm_config_nodedir=/usr
+# libvdb.so links to the soname (libvdb.so.0.MINOR), which is what the bindings load.
+export VDB_LIBRARY="$lib_dir/$(readlink "$lib_dir/libvdb.so")" VDB_LIB_DIR="$lib_dir"
+# node-gyp builds the ffi-napi example addon against the installed Node headers
+# (Debian's libnode-dev, or those a nodesource or nvm Node ships beside itself),
+# so nothing is downloaded from nodejs.org.
+if command -v node >/dev/null; then
+    node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+    for dir in "$node_prefix" /usr; do
+        if [ -f "$dir/include/node/node_api.h" ]; then
+            export npm_config_nodedir=$dir
+            break
+        fi
+    done
+fi
 
 echo "=== Python ==="
 python3 -m venv build-venv
@@ -28,6 +39,9 @@ echo "=== Node ==="
 npm install --prefix bindings/node --no-audit --no-fund --loglevel=error
 npm install --prefix bindings/node/examples --no-audit --no-fund --loglevel=error
 npm test --prefix bindings/node
+# Into a new app outside the repository, from the folder and from an npm pack
+# tarball, with this npm and npm 9.2.0 (Debian 12's); each builds libvdb.
+bash bindings/node/test/install-into-app.sh
 
 echo "=== LuaJIT ==="
 LUA_PATH="bindings/lua/?.lua;;" luajit bindings/lua/test.lua

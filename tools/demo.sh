@@ -3,7 +3,7 @@
 #
 #   bash tools/demo.sh
 #
-# Installs cmake and a C compiler if they are missing (Debian/Ubuntu), builds
+# Installs cmake, make and a C compiler if they are missing (Debian/Ubuntu), builds
 # the library and the `vdb` tool (configuring ./build unless it exists), writes
 # the seed's data set (100,000 x 384 uniform [0,1) float32, seed 42) into
 # ./demo-data/ (kept for the next run), builds an HNSW graph over its first
@@ -30,9 +30,8 @@ JOBS="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
 step() { printf '\n== %s\n' "$*"; }
 
 step "build libvdb and the vdb tool"
-if ! command -v cmake >/dev/null || ! command -v cc >/dev/null; then
-    bash .ci/install-deps.sh # cmake and a C compiler, from apt on Debian/Ubuntu
-fi
+# A C compiler, make and cmake: checked in a second, installed with apt (Debian/Ubuntu) when missing.
+bash .ci/install-deps.sh
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     cmake -B "$BUILD" -DVDB_BUILD_TESTS=OFF
 elif ! grep -q '^VDB_BUILD_TOOLS:BOOL=ON' "$BUILD/CMakeCache.txt"; then

@@ -220,7 +220,9 @@ check("vdb.filter(fn), reused: recall >= 0.95, nothing disallowed", r ~= nil and
 check("filter objects say what they are", tostring(even_filter) == "vdb.filter(750 ids)"
     and not even_filter:is_function() and even_fn_filter:is_function(), tostring(even_filter))
 
--- The same filter given as a table, cdata, an object or a function gives the same answer.
+-- The same allow-list given as a table, cdata or an object gives the same answer, and so does the same
+-- predicate as a function or an object. A list and a predicate may not: the library times a predicate
+-- (a Lua one is slow beside a hash probe) and may then walk the graph where it scans a list exactly.
 local even_cdata = ffi.new("uint64_t[?]", n / 2)
 for i = 0, n / 2 - 1 do even_cdata[i] = 2 * i end
 local function same_results(a_ids, a_dist, a_found, b_ids, b_dist, b_found)
@@ -230,14 +232,19 @@ local function same_results(a_ids, a_dist, a_found, b_ids, b_dist, b_found)
     end
     return true
 end
-local agree = true
-for q = 1, 5 do
-    local a = { idx:search(queries[q], k, { ef = 32, filter = ids_where(even) }) }
-    for _, other in ipairs({ even_cdata, even_filter, even, even_fn_filter }) do
-        if not same_results(a[1], a[2], a[3], idx:search(queries[q], k, { ef = 32, filter = other })) then agree = false end
+local function forms_agree(first, others)
+    for q = 1, 5 do
+        local a = { idx:search(queries[q], k, { ef = 32, filter = first }) }
+        for _, other in ipairs(others) do
+            if not same_results(a[1], a[2], a[3], idx:search(queries[q], k, { ef = 32, filter = other })) then
+                return false
+            end
+        end
     end
+    return true
 end
-check("table, uint64_t[n], vdb.filter(ids), function and vdb.filter(fn) agree", agree)
+check("table, uint64_t[n] and vdb.filter(ids) agree", forms_agree(ids_where(even), { even_cdata, even_filter }))
+check("a function and vdb.filter(fn) agree", forms_agree(even, { even_fn_filter }))
 local ptr_ids = idx:search(queries[1], k, { ef = 32, filter = vdb.filter(ffi.cast("uint64_t *", even_cdata), n / 2) })
 check("vdb.filter(uint64_t pointer, n)", ptr_ids ~= nil and ptr_ids[0] % 2 == 0ULL)
 expect_error("vdb.filter of a pointer without n", "VDB_EINVAL", vdb.filter, ffi.cast("uint64_t *", even_cdata))
