@@ -70,12 +70,20 @@ static vdb_index *open_or_build(const options *o, const bench_rows *base)
     return index;
 }
 
-/* About share * n ids, each allowed with that probability (seeded); at most `limit`. */
+/*
+ * The allowed ids: each id with probability `share` (seeded), or exactly
+ * `limit` ids spread evenly over [0, n) when a limit is given.
+ */
 static uint64_t *allowed_ids(uint64_t n, double share, uint64_t limit, uint64_t seed, uint64_t *count)
 {
     uint64_t *ids = malloc(sizeof *ids * n), state = seed;
     *count = 0;
-    for (uint64_t id = 0; id < n && *count < limit; id++) {
+    if (limit < n) {
+        for (uint64_t i = 0; i < limit; i++)
+            ids[(*count)++] = (seed + i * (n / limit)) % n;
+        return ids;
+    }
+    for (uint64_t id = 0; id < n; id++) {
         state = state * 6364136223846793005ull + 1442695040888963407ull;
         if ((double)(state >> 11) * 0x1.0p-53 < share)
             ids[(*count)++] = id;
