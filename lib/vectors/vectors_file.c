@@ -81,27 +81,28 @@ static const char *npy_value(const char *header, const char *key)
     return at;
 }
 
+/* A 2-D shape "(rows, cols)": VDB_OK, or VDB_EFORMAT for anything else (the caller says which file). */
 static int parse_npy_shape(const char *shape, uint64_t *rows, uint64_t *cols)
 {
     if (*shape != '(')
-        return 0;
+        return VDB_EFORMAT;
     char *end;
     unsigned long long first = strtoull(shape + 1, &end, 10);
     if (end == shape + 1 || *end != ',')
-        return 0;
+        return VDB_EFORMAT;
     const char *second_at = end + 1;
     while (*second_at == ' ')
         second_at++;
     unsigned long long second = strtoull(second_at, &end, 10);
     if (end == second_at)
-        return 0;
+        return VDB_EFORMAT;
     while (*end == ' ' || *end == ',')
         end++;
     if (*end != ')')
-        return 0;
+        return VDB_EFORMAT;
     *rows = first;
     *cols = second;
-    return 1;
+    return VDB_OK;
 }
 
 static int parse_npy(vdb_vector_view *out, const vdb_mapping *file, const char *path, uint32_t dim)
@@ -142,7 +143,7 @@ static int parse_npy(vdb_vector_view *out, const vdb_mapping *file, const char *
         code = vdb_fail(VDB_EFORMAT, ".npy file '%s' holds %.6s, not little-endian float32 '<f4'", path, descr);
     else if (strncmp(fortran, "False", 5) != 0)
         code = vdb_fail(VDB_EFORMAT, ".npy file '%s' is in Fortran order; save it C-contiguous", path);
-    else if (!parse_npy_shape(shape, &rows, &cols))
+    else if (parse_npy_shape(shape, &rows, &cols) != VDB_OK)
         code = vdb_fail(VDB_EFORMAT, ".npy file '%s' is not a 2-D array (shape %.32s)", path, shape);
     free(header);
     if (code != VDB_OK)
