@@ -163,6 +163,55 @@ static void save_and_measure(const char *scenario, vdb_index *changed, const cha
     vdb_close(index);
 }
 
+/* A change to a writable open of the base index: delete ids, upsert vectors, or add rows. */
+typedef struct {
+    const char *scenario, *changed_state;
+    enum { DELETE, UPSERT, ADD } kind;
+    const float *vectors;
+    const uint64_t *ids;
+    uint64_t count;
+} change;
+
+static void apply(vdb_index *index, const change *c)
+{
+    if (c->kind == DELETE)
+        bench_check(vdb_delete(index, c->ids, c->count), "delete");
+    else if (c->kind == UPSERT)
+        bench_check(vdb_upsert(index, c->vectors, c->count, c->ids), "upsert");
+    else
+        bench_check(vdb_add(index, c->vectors, c->count, c->ids), "add");
+}
+
+/*
+ * Make the change to a writable open of the base index and measure it in
+ * memory, then saved and reopened; then build an index fresh on the rows
+ * that are live afterwards (`live` positions of `rows`) and measure that.
+ */
+static void compare_with_fresh(const options *o, const char *base_index, const change *c, const bench_rows *rows,
+                               const uint64_t *live, uint64_t live_count, const uint64_t *ids,
+                               const bench_rows *queries)
+{
+    uint64_t *exact = malloc(sizeof *exact * queries->count * K);
+    bench_exact(rows, live, live_count, ids, queries, K, exact);
+
+    vdb_index *index = NULL;
+    bench_check(vdb_open(&index, base_index, VDB_OPEN_WRITABLE), "open writable");
+    double started = bench_seconds();
+    apply(index, c);
+    record(c->scenario, c->changed_state, index, queries, exact, bench_seconds() - started, NULL);
+    char *saved = work_path(o, "changed.vdb");
+    save_and_measure(c->scenario, index, saved, queries, exact);
+
+    char *fresh_path = work_path(o, "fresh.vdb");
+    double build_seconds;
+    index = fresh_build(o, rows, live, live_count, ids, fresh_path, &build_seconds);
+    record(c->scenario, "fresh build", index, queries, exact, build_seconds, fresh_path);
+    vdb_close(index);
+    free(fresh_path);
+    free(saved);
+    free(exact);
+}
+
 static void deletes(const options *o, const bench_rows *all, const uint64_t *ids, const bench_rows *queries,
                     const char *base_index, int percent)
 {
@@ -174,25 +223,8 @@ static void deletes(const options *o, const bench_rows *all, const uint64_t *ids
     for (uint64_t i = 0, d = 0; i < n; i++)
         if (doomed[i])
             doomed_ids[d++] = ids[i];
-    uint64_t *exact = malloc(sizeof *exact * queries->count * K);
-    bench_exact(all, live, live_count, ids, queries, K, exact);
-
-    vdb_index *index = NULL;
-    bench_check(vdb_open(&index, base_index, VDB_OPEN_WRITABLE), "open writable");
-    double started = bench_seconds();
-    bench_check(vdb_delete(index, doomed_ids, doomed_count), "delete");
-    record(scenario, "deleted, in memory", index, queries, exact, bench_seconds() - started, NULL);
-    char *saved = work_path(o, "deleted.vdb");
-    save_and_measure(scenario, index, saved, queries, exact);
-
-    char *fresh_path = work_path(o, "fresh.vdb");
-    double build_seconds;
-    index = fresh_build(o, all, live, live_count, ids, fresh_path, &build_seconds);
-    record(scenario, "fresh build", index, queries, exact, build_seconds, fresh_path);
-    vdb_close(index);
-    free(fresh_path);
-    free(saved);
-    free(exact);
+    change c = {scenario, "deleted, in memory", DELETE, NULL, doomed_ids, doomed_count};
+    compare_with_fresh(o, base_index, &c, all, live, live_count, ids, queries);
     free(doomed_ids);
     free(live);
     free(doomed);
@@ -201,14 +233,13 @@ static void deletes(const options *o, const bench_rows *all, const uint64_t *ids
 static void upserts(const options *o, const bench_rows *all, const uint64_t *ids, const bench_rows *queries,
                     const char *base_index)
 {
-    const char *scenario = "upsert 20%";
-    uint64_t n = o->rows, count = n / 5;
-    unsigned char *chosen = random_marks(n, count, 77);
+    uint64_t n = o->rows, count = n / 5, everything_count;
+    unsigned char *chosen = random_marks(n, count, 77), *none = calloc(n, 1);
     /* The final vectors: the chosen ids take rows n, n + 1, ... of the file. */
     bench_rows final = {malloc(sizeof(float) * all->dim * n), n, all->dim};
     memcpy(final.rows, all->rows, sizeof(float) * all->dim * n);
     float *values = malloc(sizeof(float) * all->dim * count);
-    uint64_t *changed = malloc(sizeof *changed * count);
+    uint64_t *changed = malloc(sizeof *changed * count), *everything = unmarked(none, n, &everything_count);
     for (uint64_t i = 0, c = 0; i < n; i++)
         if (chosen[i]) {
             const float *value = all->rows + (n + c) * all->dim;
@@ -216,64 +247,26 @@ static void upserts(const options *o, const bench_rows *all, const uint64_t *ids
             memcpy(values + c * all->dim, value, sizeof(float) * all->dim);
             changed[c++] = ids[i];
         }
-    uint64_t *exact = malloc(sizeof *exact * queries->count * K);
-    bench_exact(&final, NULL, n, ids, queries, K, exact);
-
-    vdb_index *index = NULL;
-    bench_check(vdb_open(&index, base_index, VDB_OPEN_WRITABLE), "open writable");
-    double started = bench_seconds();
-    bench_check(vdb_upsert(index, values, count, changed), "upsert");
-    record(scenario, "upserted, in memory", index, queries, exact, bench_seconds() - started, NULL);
-    char *saved = work_path(o, "upserted.vdb");
-    save_and_measure(scenario, index, saved, queries, exact);
-
-    uint64_t everything_count;
-    unsigned char *none = calloc(n, 1);
-    uint64_t *everything = unmarked(none, n, &everything_count);
-    char *fresh_path = work_path(o, "fresh.vdb");
-    double build_seconds;
-    index = fresh_build(o, &final, everything, everything_count, ids, fresh_path, &build_seconds);
-    record(scenario, "fresh build", index, queries, exact, build_seconds, fresh_path);
-    vdb_close(index);
-    free(fresh_path);
+    change c = {"upsert 20%", "upserted, in memory", UPSERT, values, changed, count};
+    compare_with_fresh(o, base_index, &c, &final, everything, everything_count, ids, queries);
     free(everything);
-    free(none);
-    free(saved);
-    free(exact);
     free(changed);
     free(values);
     free(final.rows);
+    free(none);
     free(chosen);
 }
 
 static void reopen_and_add(const options *o, const bench_rows *all, const uint64_t *ids, const bench_rows *queries,
                            const char *base_index)
 {
-    const char *scenario = "reopen, add 20%";
-    uint64_t n = o->rows, more = n / 5, total = n + more, everything_count;
-    uint64_t *exact = malloc(sizeof *exact * queries->count * K);
-    unsigned char *none = calloc(total, 1);
-    uint64_t *everything = unmarked(none, total, &everything_count);
-    bench_exact(all, everything, total, ids, queries, K, exact);
-
-    vdb_index *index = NULL;
-    bench_check(vdb_open(&index, base_index, VDB_OPEN_WRITABLE), "open writable");
-    double started = bench_seconds();
-    bench_check(vdb_add(index, all->rows + n * all->dim, more, ids + n), "add");
-    record(scenario, "added, in memory", index, queries, exact, bench_seconds() - started, NULL);
-    char *saved = work_path(o, "added.vdb");
-    save_and_measure(scenario, index, saved, queries, exact);
-
-    char *fresh_path = work_path(o, "fresh.vdb");
-    double build_seconds;
-    index = fresh_build(o, all, everything, total, ids, fresh_path, &build_seconds);
-    record(scenario, "fresh build", index, queries, exact, build_seconds, fresh_path);
-    vdb_close(index);
-    free(fresh_path);
-    free(saved);
+    uint64_t n = o->rows, more = n / 5, everything_count;
+    unsigned char *none = calloc(n + more, 1);
+    uint64_t *everything = unmarked(none, n + more, &everything_count);
+    change c = {"reopen, add 20%", "added, in memory", ADD, all->rows + n * all->dim, ids + n, more};
+    compare_with_fresh(o, base_index, &c, all, everything, everything_count, ids, queries);
     free(everything);
     free(none);
-    free(exact);
 }
 
 static options parse(int argc, char **argv)
