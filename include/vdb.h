@@ -321,7 +321,8 @@ VDB_API int vdb_save(const vdb_index *index, const char *path);
  * With VDB_OPEN_WRITABLE the index accepts vdb_add, vdb_upsert and
  * vdb_delete: its vectors stay mapped from the file and new ones go to the
  * heap, while its links and ids are copied to the heap (about (2m + 1) * 4
- * + 24 bytes per vector, read in one pass), since changes rewrite them.
+ * + 60 bytes per vector, read and range-checked in one pass), since changes
+ * rewrite them.
  * Save it, to the same path or another, to keep the changes.
  * @param[in] flags  enum vdb_open_flags values or-ed together.
  * @return VDB_OK, VDB_EINVAL (NULL, unknown flags), VDB_EIO (missing path,

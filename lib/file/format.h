@@ -24,8 +24,8 @@ typedef struct vdb_index_file {
 } vdb_index_file;
 
 /*
- * Map path and check its header, plus the whole file with VDB_OPEN_VERIFY;
- * O(1) otherwise. VDB_OPEN_POPULATE asks the OS to read it all now. The
+ * Map path and check its header, plus the whole file with VDB_OPEN_VERIFY,
+ * or every link with VDB_OPEN_WRITABLE; O(1) otherwise. VDB_OPEN_POPULATE asks the OS to read it all now. The
  * caller owns out->mapping (vdb_mapping_close) on success.
  */
 int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags);

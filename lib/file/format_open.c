@@ -42,6 +42,23 @@ static int check_block(const uint32_t *block, uint32_t limit, uint64_t count)
     return 1;
 }
 
+/* A link on level l leads to a node that has level l: insertion links back through it on that level. */
+static int check_upper_targets(const uint32_t *upper_start, const vdb_header *h, const char *path)
+{
+    const uint32_t *upper_links = upper_start + h->count + 1;
+    for (uint64_t node = 0; node < h->count; node++)
+        for (uint32_t level = 1; upper_start[node] + level <= upper_start[node + 1]; level++) {
+            const uint32_t *block = upper_links + (upper_start[node] + level - 1) * (uint64_t)(h->m + 1);
+            for (uint32_t i = 0; i < block[0]; i++)
+                if (upper_start[block[1 + i] + 1] - upper_start[block[1 + i]] < level)
+                    return vdb_fail(VDB_EFORMAT,
+                                    "index '%s' is corrupt: node %llu links on level %u to node %u, "
+                                    "which is not on that level",
+                                    path, (unsigned long long)node, level, block[1 + i]);
+        }
+    return VDB_OK;
+}
+
 static int check_links(const vdb_mapping *file, const vdb_header *h, const char *path)
 {
     const uint32_t *links0 = section_bytes(file, h, VDB_SECTION_LINKS0);
@@ -58,7 +75,7 @@ static int check_links(const vdb_mapping *file, const vdb_header *h, const char 
         if (!check_block(upper_links + block * (h->m + 1), h->m, h->count))
             return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: upper links block %llu", path,
                             (unsigned long long)block);
-    return VDB_OK;
+    return check_upper_targets(upper_start, h, path);
 }
 
 static int all_zero(const unsigned char *bytes, uint64_t length)
@@ -133,6 +150,13 @@ int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags)
     const vdb_header *h = &file.header;
     const vdb_mapping *mapping = &file.mapping;
     code = flags & VDB_OPEN_VERIFY ? verify_mapping(mapping, h, path) : check_upper_start(mapping, h, path);
+    /*
+     * A writable open copies every link, so checking them all costs little
+     * more; and it must: insertion trusts the link counts of the blocks it
+     * changes, where searches clamp and range-check every link they read.
+     */
+    if (code == VDB_OK && (flags & VDB_OPEN_WRITABLE) && !(flags & VDB_OPEN_VERIFY))
+        code = check_links(mapping, h, path);
     if (code != VDB_OK) {
         vdb_mapping_close(&file.mapping);
         return code;

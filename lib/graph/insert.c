@@ -49,8 +49,10 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
     uint32_t limit = level == 0 ? graph->m0 : graph->m;
     vdb_candidate pool[VDB_MAX_M0 + 1];
     pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, neighbor);
-    pthread_mutex_lock(lock);
     uint32_t *block = link_block(graph, neighbor, level);
+    if (!block)
+        return; /* not on this level: only a damaged file links to it here, and open refuses those */
+    pthread_mutex_lock(lock);
     uint32_t count = block[0];
     for (uint32_t i = 0; i < count; i++)
         if (block[1 + i] == node) {

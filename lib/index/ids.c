@@ -99,7 +99,7 @@ int vdb_ids_map(vdb_ids *ids, const uint64_t *dead)
         uint64_t id = ids->of_node[node];
         if (node == 0 || id > ids->largest)
             ids->largest = id;
-        if (!dead || !(dead[node / 64] >> (node % 64) & 1))
+        if (id != VDB_NO_ID && (!dead || !(dead[node / 64] >> (node % 64) & 1))) /* a damaged file may hold it */
             put(ids, id, node);
     }
     ids->mapped = 1;
@@ -142,7 +142,8 @@ uint32_t vdb_ids_find(const vdb_ids *ids, uint64_t id)
         return id < ids->rows ? ids->node_of_row[id] : VDB_NO_NODE;
     if (ids->slot_count == 0 || id == VDB_NO_ID)
         return VDB_NO_NODE;
-    return ids->slots[slot_of(ids, id)].node;
+    const vdb_id_slot *slot = &ids->slots[slot_of(ids, id)];
+    return slot->id == id ? slot->node : VDB_NO_NODE;
 }
 
 void vdb_ids_append(vdb_ids *ids, uint64_t id)

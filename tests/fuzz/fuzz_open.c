@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the parsers of untrusted bytes: the index file reader
- * (vdb_open, vdb_verify, then a search of the opened index) and the vector
- * file readers (.npy, .fvecs, raw), all on the same input.
+ * (vdb_open, vdb_verify, then searches, vdb_get and a filtered search of the
+ * opened index; a writable open, a delete and an add)
+ * and the vector file readers (.npy, .fvecs, raw), all on the same input.
  * Build: cmake -DCMAKE_C_COMPILER=clang -DVDB_BUILD_FUZZ=ON; run: fuzz_open CORPUS_DIR
  */
 #define _DEFAULT_SOURCE /* mkdtemp */
@@ -57,7 +58,36 @@ static void search_index(const vdb_index *index)
     uint32_t found = 0;
     if (vdb_search(index, query, 8, 16, ids, distances, &found) == VDB_OK && found > 8)
         abort();
+    /* The id table a damaged ids section builds, and both ways of a filtered search. */
+    float *vector = calloc(dim ? dim : 1, sizeof *vector);
+    uint64_t few[] = {0, 1, 2, 3}, probe = vdb_count(index) / 2;
+    if (vector)
+        (void)vdb_get(index, probe, vector);
+    vdb_filter *filter = NULL;
+    if (vdb_filter_create(&filter, few, 4) == VDB_OK) {
+        if (vdb_search_filtered(index, query, 8, 16, filter, ids, distances, &found) == VDB_OK && found > 4)
+            abort(); /* only 4 ids are allowed */
+        vdb_filter_close(filter);
+    }
+    free(vector);
     free(query);
+}
+
+/* A writable open copies links and ids, then a delete and an add change them. */
+static void change_index(const char *path)
+{
+    vdb_index *index = NULL;
+    if (vdb_open(&index, path, VDB_OPEN_WRITABLE) != VDB_OK)
+        return;
+    uint64_t first = 0;
+    (void)vdb_delete(index, &first, 1);
+    uint32_t dim = vdb_dim(index);
+    float *row = calloc(dim ? dim : 1, sizeof *row);
+    if (row)
+        (void)vdb_add(index, row, 1, NULL);
+    search_index(index);
+    free(row);
+    vdb_close(index);
 }
 
 static void read_vectors(const char *path, uint32_t dim)
@@ -100,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         search_index(index);
         vdb_close(index);
     }
+    change_index(data_path);
 
     read_vectors(npy_path, 0);
     read_vectors(fvecs_path, 0);

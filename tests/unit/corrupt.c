@@ -258,12 +258,20 @@ static void reseal(unsigned char *c, int s)
     tu_fix_header_crc(c);
 }
 
-/* A damaged but resealed file: verify must find it by its structure; a plain open + search must not crash. */
+/*
+ * A damaged but resealed file: verify must find it by its structure, and so
+ * must a writable open, whose insertions trust the links; a plain open +
+ * search must not crash.
+ */
 static void expect_structure_refused(fixture *f, unsigned char *c, const char *what)
 {
     write_bad(f, c, f->length);
     int got = vdb_verify(f->bad);
     cr_expect_eq(got, VDB_EFORMAT, "%s: verify gave %s", what, vdb_strerror(got));
+    vdb_index *index = NULL;
+    got = vdb_open(&index, f->bad, VDB_OPEN_WRITABLE);
+    cr_expect_eq(got, VDB_EFORMAT, "%s: a writable open gave %s", what, vdb_strerror(got));
+    vdb_close(index);
     search_survives(f, what);
 }
 
@@ -329,6 +337,27 @@ Test(corrupt, resealed_out_of_range_links_fail_verify_and_search_survives)
         expect_structure_refused(&f, c, "upper count m + 1");
         free(c);
     }
+    teardown(&f);
+}
+
+Test(corrupt, resealed_upper_link_to_a_node_below_its_level_is_refused)
+{
+    /* Found by fuzzing: a writable open of such a file took it in, and the next add linked back through it. */
+    fixture f = setup();
+    uint32_t m = tu_le32(f.bytes + 28);
+    tu_section upper = tu_read_section(f.bytes, TU_SECTION_UPPER);
+    const unsigned char *start = f.bytes + upper.offset;
+    uint64_t entry = tu_le64(f.bytes + 56), low = 0;
+    while (tu_le32(start + 4 * (low + 1)) != tu_le32(start + 4 * low)) /* a node with no upper level */
+        low++;
+    uint32_t block = tu_le32(start + 4 * entry); /* the entry point's level-1 block */
+    uint64_t word = (N + 1) + (uint64_t)block * (m + 1);
+    cr_assert_gt(tu_le32(start + 4 * word), 0u, "the entry point has no level-1 links");
+    unsigned char *c = copy(&f);
+    tu_put_le32(c + upper.offset + 4 * (word + 1), (uint32_t)low);
+    reseal(c, TU_SECTION_UPPER);
+    expect_structure_refused(&f, c, "a level-1 link to a level-0 node");
+    free(c);
     teardown(&f);
 }
 
