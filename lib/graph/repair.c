@@ -117,14 +117,8 @@ static void repair_block(const vdb_hnsw *graph, vdb_hnsw_repaired *out, uint32_t
         state->pool[i].distance = graph->distance(vector, vdb_hnsw_vector(graph, state->pool[i].node), graph->dim);
     vdb_candidates_sort(state->pool, state->size);
     memset(fresh, 0, sizeof(uint32_t) * (limit + 1));
-    if (state->size > limit) {
-        fresh[0] = vdb_hnsw_select_neighbors(graph, state->pool, state->size, limit, fresh + 1);
-        fill_with_pruned(state, limit, fresh);
-        return;
-    }
-    fresh[0] = state->size; /* all fit: keep every way around the deleted nodes */
-    for (uint32_t i = 0; i < state->size; i++)
-        fresh[1 + i] = state->pool[i].node;
+    fresh[0] = vdb_hnsw_select_neighbors(graph, state->pool, state->size, limit, fresh + 1);
+    fill_with_pruned(state, limit, fresh); /* when all fit, every way around the deleted nodes is kept */
 }
 
 static void repair_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worker)
