@@ -5,6 +5,8 @@
  */
 #include "graph/graph.h"
 
+#include "graph/in_links.h"
+
 #include "util/parallel.h"
 #include "vdb.h"
 
@@ -93,6 +95,7 @@ void vdb_hnsw_destroy(vdb_hnsw *graph)
         free(graph->parents);
         free(graph->upper_start);
         free(graph->upper_links);
+        free(graph->in_links0);
     }
     free(graph->dead);
     if (graph->node_locks) {
@@ -137,6 +140,8 @@ static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
         code = grow_zeroed(&graph->parents, sizeof(uint32_t), graph->capacity, capacity);
     if (code == VDB_OK)
         code = grow_zeroed(&graph->upper_start, sizeof(uint32_t), graph->capacity + 1, capacity + 1);
+    if (code == VDB_OK)
+        code = grow_zeroed(&graph->in_links0, sizeof(atomic_uint), graph->capacity, capacity);
     if (code == VDB_OK && graph->dead)
         code = grow_zeroed(&graph->dead, sizeof(uint64_t), dead_words(graph->capacity), dead_words(capacity));
     if (code == VDB_OK)
@@ -196,6 +201,7 @@ int vdb_hnsw_init_copy(vdb_hnsw *graph, const vdb_store *store, int32_t metric, 
     graph->upper_blocks = sections->upper_blocks;
     graph->entry = sections->entry;
     graph->max_level = sections->max_level;
+    vdb_hnsw_count_in_links(graph);
     return VDB_OK;
 }
 

@@ -49,6 +49,8 @@ typedef struct vdb_hnsw {
     uint32_t max_level;
     int owns_links; /* 0 when the arrays are sections of a mapped file */
 
+    atomic_uint *in_links0; /* owned graphs: each node's level-0 in-links (graph/in_links.h) */
+
     /* deleted nodes: searches walk through them but never return them, and new nodes never link to them */
     uint64_t *dead; /* a bit per node of capacity, NULL until the first delete */
     uint32_t dead_count;

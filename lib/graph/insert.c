@@ -6,6 +6,7 @@
  */
 #include "graph/insert.h"
 
+#include "graph/in_links.h"
 #include "graph/search.h"
 #include "util/parallel.h"
 #include "vdb.h"
@@ -62,14 +63,23 @@ static void add_back_link(vdb_hnsw *graph, uint32_t neighbor, uint32_t node, uin
     if (count < limit) {
         block[1 + count] = node;
         block[0] = count + 1;
+        if (level == 0)
+            vdb_hnsw_add_in_link(graph, node);
     } else {
         float distances[VDB_MAX_M0];
-        vdb_hnsw_distances(graph, vdb_hnsw_vector(graph, neighbor), block + 1, count, distances);
+        uint32_t old[VDB_MAX_M0], chosen[VDB_MAX_M0];
+        memcpy(old, block + 1, sizeof *old * count);
+        vdb_hnsw_distances(graph, vdb_hnsw_vector(graph, neighbor), old, count, distances);
         pool[0] = (vdb_candidate){node_distance(graph, neighbor, node), node};
         for (uint32_t i = 0; i < count; i++)
-            pool[1 + i] = (vdb_candidate){distances[i], block[1 + i]};
+            pool[1 + i] = (vdb_candidate){distances[i], old[i]};
         vdb_candidates_sort(pool, count + 1);
-        block[0] = vdb_hnsw_select_neighbors(graph, pool, count + 1, limit, block + 1);
+        uint32_t kept = vdb_hnsw_select_neighbors(graph, pool, count + 1, limit, chosen);
+        if (level == 0)
+            kept = vdb_hnsw_settle_links(graph, old, count, chosen, kept, node);
+        memcpy(block + 1, chosen, sizeof *chosen * kept);
+        memset(block + 1 + kept, 0, sizeof *block * (limit - kept));
+        block[0] = kept;
     }
     pthread_mutex_unlock(lock);
 }
@@ -150,7 +160,10 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
         uint32_t kept = vdb_hnsw_select_neighbors(graph, sorted, found, l == 0 ? graph->m0 : graph->m, selected);
         pthread_mutex_lock(lock);
         uint32_t *block = link_block(graph, node, l);
+        if (l == 0) /* a relink replaces links others may depend on; a new node's block is empty */
+            kept = vdb_hnsw_settle_links(graph, block + 1, block[0], selected, kept, VDB_NO_NODE);
         memcpy(block + 1, selected, sizeof *selected * kept);
+        memset(block + 1 + kept, 0, sizeof *block * ((l == 0 ? graph->m0 : graph->m) - kept));
         block[0] = kept;
         pthread_mutex_unlock(lock);
     }

@@ -5,6 +5,7 @@
  */
 #include "graph/repair.h"
 
+#include "graph/in_links.h"
 #include "graph/insert.h"
 #include "util/parallel.h"
 #include "vdb.h"
@@ -145,6 +146,54 @@ static void repair_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
     free(state.pool);
 }
 
+/*
+ * A live node that had in-links only from nodes whose repaired blocks left
+ * it out has none after the repair, and no search would reach it: link to
+ * it from its own nearest live neighbour, in a free slot or in place of that
+ * neighbour's farthest link whose target has another in-link. Best effort:
+ * short of memory, the repair stands as it is.
+ */
+static void adopt_orphans(const vdb_hnsw *graph, vdb_hnsw_repaired *out)
+{
+    uint32_t *in = calloc((size_t)graph->count + 1, sizeof *in);
+    if (!in)
+        return;
+    for (uint32_t node = 0; node < graph->count; node++) {
+        const uint32_t *block = repaired_block(graph, out, node, 0);
+        for (uint32_t i = 0; !vdb_hnsw_is_dead(graph, node) && i < block[0]; i++)
+            in[block[1 + i]]++;
+    }
+    for (uint32_t orphan = 0; orphan < graph->count; orphan++) {
+        if (in[orphan] > 0 || orphan == out->entry || vdb_hnsw_is_dead(graph, orphan))
+            continue;
+        const uint32_t *own = repaired_block(graph, out, orphan, 0);
+        for (uint32_t i = 0; i < own[0] && in[orphan] == 0; i++) {
+            uint32_t *block = repaired_block(graph, out, own[1 + i], 0);
+            if (block[0] < graph->m0) {
+                block[1 + block[0]++] = orphan;
+                in[orphan]++;
+                continue;
+            }
+            const float *from = vdb_hnsw_vector(graph, own[1 + i]);
+            uint32_t farthest = 0;
+            float farthest_distance = -1.0f;
+            for (uint32_t j = 0; j < block[0]; j++) {
+                float d = graph->distance(from, vdb_hnsw_vector(graph, block[1 + j]), graph->dim);
+                if (in[block[1 + j]] > 1 && d > farthest_distance) {
+                    farthest = j + 1;
+                    farthest_distance = d;
+                }
+            }
+            if (farthest > 0) {
+                in[block[farthest]]--;
+                block[farthest] = orphan;
+                in[orphan]++;
+            }
+        }
+    }
+    free(in);
+}
+
 /* The entry point, or when it was deleted, the first live node of the highest level a live node has. */
 static void choose_entry(const vdb_hnsw *graph, vdb_hnsw_repaired *out)
 {
@@ -177,6 +226,7 @@ int vdb_hnsw_repair(const vdb_hnsw *graph, uint32_t threads, vdb_hnsw_repaired *
         return VDB_ENOMEM;
     }
     choose_entry(graph, out);
+    adopt_orphans(graph, out);
     return VDB_OK;
 }
 
@@ -200,5 +250,6 @@ int vdb_hnsw_repair_in_place(vdb_hnsw *graph, uint32_t threads)
     graph->entry = repaired.entry;
     graph->max_level = repaired.max_level;
     graph->dead_unrepaired = 0;
+    vdb_hnsw_count_in_links(graph);
     return VDB_OK;
 }

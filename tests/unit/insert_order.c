@@ -1,11 +1,13 @@
 /*
- * Parallel insertion below the public API, with the threads' interleaving
- * replayed on one thread so that a rare schedule happens every time: one
- * node's thread chooses its links, then loses its core while hundreds of
- * other nodes are inserted, then finishes. That node must still be found as
- * its own nearest neighbour.
+ * Insertion and repair below the public API, where a test can arrange what
+ * threads make rare: a node's thread that loses its core between choosing
+ * its links and publishing them while hundreds of others are inserted; and
+ * blocks so small (M 2) that pruning drops in-links all the time. Every node
+ * must stay reachable: found as its own nearest neighbour, with at least one
+ * level-0 in-link, whose count the graph keeps right.
  */
 #include "graph/insert.h"
+#include "graph/repair.h"
 #include "graph/search.h"
 #include "testutil.h"
 #include "vdb.h"
@@ -58,5 +60,79 @@ Test(insert_order, a_node_held_up_while_the_graph_grows_is_still_found)
     for (uint32_t held_up = 8; held_up < 40; held_up++) /* before the fix, 5 of these 32 were lost */
         lost += !found_after_holdup(rows, held_up, 1000 + held_up);
     cr_expect_eq(lost, 0, "%d of 32 held-up nodes not found as themselves", lost);
+    free(rows);
+}
+
+/* Level-0 in-links counted from the blocks themselves. */
+static void count_in_links(const vdb_hnsw *graph, uint32_t *in)
+{
+    for (uint32_t node = 0; node < graph->count; node++)
+        in[node] = 0;
+    for (uint32_t node = 0; node < graph->count; node++) {
+        const uint32_t *block = vdb_hnsw_links0(graph, node);
+        for (uint32_t i = 0; i < block[0]; i++)
+            in[block[1 + i]]++;
+    }
+}
+
+Test(insert_order, no_node_loses_its_last_in_link_and_the_counts_are_right)
+{
+    /* M 2: a block holds 4 links, so back-links prune all the time and drop the last in-links HNSW would drop. */
+    float *rows = tu_uniform(ROWS, DIM, 5);
+    int orphans = 0, miscounted = 0;
+    for (uint64_t seed = 0; seed < 16; seed++) {
+        vdb_store store;
+        vdb_store_init_owned(&store, DIM);
+        cr_assert_eq(vdb_store_reserve(&store, ROWS), VDB_OK);
+        vdb_store_append(&store, rows, ROWS);
+        vdb_hnsw graph;
+        cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, 2, EF_CONSTRUCTION, seed), VDB_OK);
+        cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS, 4), VDB_OK);
+        cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, seed % 2 ? 4 : 1), VDB_OK);
+        uint32_t in[ROWS];
+        count_in_links(&graph, in);
+        for (uint32_t node = 0; node < ROWS; node++) {
+            orphans += node != graph.entry && in[node] == 0;
+            miscounted += atomic_load(&graph.in_links0[node]) != in[node];
+        }
+        vdb_hnsw_destroy(&graph);
+        vdb_store_destroy(&store);
+    }
+    cr_expect_eq(orphans, 0, "%d nodes without a level-0 in-link in 16 graphs", orphans);
+    cr_expect_eq(miscounted, 0, "%d in-link counts differ from the blocks", miscounted);
+    free(rows);
+}
+
+Test(insert_order, a_repair_around_deleted_nodes_leaves_no_live_node_without_an_in_link)
+{
+    float *rows = tu_uniform(ROWS, DIM, 6);
+    int orphans = 0, miscounted = 0;
+    for (uint64_t seed = 0; seed < 8; seed++) {
+        vdb_store store;
+        vdb_store_init_owned(&store, DIM);
+        cr_assert_eq(vdb_store_reserve(&store, ROWS), VDB_OK);
+        vdb_store_append(&store, rows, ROWS);
+        vdb_hnsw graph;
+        cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, 2, EF_CONSTRUCTION, seed), VDB_OK);
+        cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS, 1), VDB_OK);
+        cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, 1), VDB_OK);
+        cr_assert_eq(vdb_hnsw_reserve_dead(&graph), VDB_OK);
+        for (uint32_t node = (uint32_t)seed; node < ROWS; node += 5) /* every fifth and then some */
+            vdb_hnsw_mark_dead(&graph, node);
+        for (uint32_t node = (uint32_t)seed + 1; node < ROWS; node += 7)
+            if (!vdb_hnsw_is_dead(&graph, node))
+                vdb_hnsw_mark_dead(&graph, node);
+        cr_assert_eq(vdb_hnsw_repair_in_place(&graph, 2), VDB_OK);
+        uint32_t in[ROWS];
+        count_in_links(&graph, in);
+        for (uint32_t node = 0; node < ROWS; node++) {
+            orphans += !vdb_hnsw_is_dead(&graph, node) && node != graph.entry && in[node] == 0;
+            miscounted += atomic_load(&graph.in_links0[node]) != in[node];
+        }
+        vdb_hnsw_destroy(&graph);
+        vdb_store_destroy(&store);
+    }
+    cr_expect_eq(orphans, 0, "%d live nodes without a level-0 in-link after repairs of 8 graphs", orphans);
+    cr_expect_eq(miscounted, 0, "%d in-link counts differ from the blocks", miscounted);
     free(rows);
 }
