@@ -44,43 +44,58 @@ static int holds(const uint32_t *links, uint32_t count, uint32_t node)
     return 0;
 }
 
-/*
- * Place a link that must stay: in a free slot, or in place of the farthest
- * chosen link (chosen runs nearest first) whose target can lose it. The
- * `placed` links at the end are ones placed this way and stay too.
- */
-static void keep(vdb_hnsw *graph, uint32_t *chosen, uint32_t *count, uint32_t *placed, uint32_t node)
+/* Whether chosen link `link` can make way: a new one, not yet counted, or an old one whose target has others. */
+static int can_go(vdb_hnsw *graph, const uint32_t *old, uint32_t old_count, uint32_t link)
 {
-    if (*count < graph->m0) {
-        chosen[(*count)++] = node;
-        (*placed)++;
-        return;
-    }
-    for (uint32_t i = *count - *placed; i-- > 0;)
-        if (drop_in_link(graph, chosen[i])) {
-            memmove(chosen + i, chosen + i + 1, sizeof *chosen * (*count - i - 1));
-            chosen[*count - 1] = node;
-            (*placed)++;
-            return;
-        }
-    /* Every link here is some node's last: the node loses this one. Only a block of m0 such nodes can do this. */
+    return !holds(old, old_count, link) || drop_in_link(graph, link);
 }
 
+/*
+ * Place a link that must stay: in a free slot, or in place of the farthest
+ * chosen link (chosen runs nearest first) that can go. The `placed` links at
+ * the end were placed this way and stay.
+ */
+static void keep(vdb_hnsw *graph, const uint32_t *old, uint32_t old_count, uint32_t *chosen, uint32_t *count,
+                 uint32_t *placed, uint32_t node)
+{
+    if (*count == graph->m0) {
+        uint32_t after = *count - *placed; /* chosen[after - 1] is the one to go */
+        while (after > 0 && !can_go(graph, old, old_count, chosen[after - 1]))
+            after--;
+        if (after == 0)
+            return; /* a full block of old links, each some node's last: see below */
+        memmove(chosen + after - 1, chosen + after, sizeof *chosen * (*count - after));
+        (*count)--;
+    }
+    chosen[(*count)++] = node;
+    (*placed)++;
+}
+
+/*
+ * The old links that leave are listed before any is kept: keeping one may
+ * push out another old link, whose in-link that drops, and which must not
+ * then be dropped again as leaving. New links are counted last: until then
+ * one can make way for a link that must stay at no cost. So an old link
+ * always finds a place (the block held it and all the other old links that
+ * stay). Only the newcomer can find none, in a full block of old links each
+ * some node's last; its other neighbours, which it also asks for a
+ * back-link, may still take it.
+ */
 uint32_t vdb_hnsw_settle_links(vdb_hnsw *graph, const uint32_t *old, uint32_t old_count, uint32_t *chosen,
                                uint32_t count, uint32_t newcomer)
 {
+    uint32_t leaving[VDB_MAX_M0], leaving_count = 0, placed = 0;
+    for (uint32_t i = 0; i < old_count; i++)
+        if (!holds(chosen, count, old[i]))
+            leaving[leaving_count++] = old[i];
+    for (uint32_t i = 0; i < leaving_count; i++)
+        if (!drop_in_link(graph, leaving[i]))
+            keep(graph, old, old_count, chosen, &count, &placed, leaving[i]);
+    if (newcomer != VDB_NO_NODE && !holds(chosen, count, newcomer) &&
+        atomic_load_explicit(&graph->in_links0[newcomer], memory_order_relaxed) == 0)
+        keep(graph, old, old_count, chosen, &count, &placed, newcomer);
     for (uint32_t i = 0; i < count; i++)
         if (!holds(old, old_count, chosen[i]))
             vdb_hnsw_add_in_link(graph, chosen[i]);
-    uint32_t placed = 0;
-    for (uint32_t i = 0; i < old_count; i++)
-        if (!holds(chosen, count, old[i]) && !drop_in_link(graph, old[i]))
-            keep(graph, chosen, &count, &placed, old[i]);
-    if (newcomer != VDB_NO_NODE && !holds(chosen, count, newcomer) &&
-        atomic_load_explicit(&graph->in_links0[newcomer], memory_order_relaxed) == 0) {
-        keep(graph, chosen, &count, &placed, newcomer);
-        if (holds(chosen, count, newcomer))
-            vdb_hnsw_add_in_link(graph, newcomer);
-    }
     return count;
 }

@@ -6,6 +6,7 @@
  * must stay reachable: found as its own nearest neighbour, with at least one
  * level-0 in-link, whose count the graph keeps right.
  */
+#include "graph/in_links.h"
 #include "graph/insert.h"
 #include "graph/repair.h"
 #include "graph/search.h"
@@ -100,6 +101,44 @@ Test(insert_order, no_node_loses_its_last_in_link_and_the_counts_are_right)
     }
     cr_expect_eq(orphans, 0, "%d nodes without a level-0 in-link in 16 graphs", orphans);
     cr_expect_eq(miscounted, 0, "%d in-link counts differ from the blocks", miscounted);
+    free(rows);
+}
+
+/*
+ * A block re-chooses its links: old link 5 leaves but is node 5's last
+ * in-link, so it stays in place of the farthest chosen link that can go,
+ * old link 4, whose target has another. Link 4 then leaves too, and its
+ * in-link must drop once, not a second time as if it had been leaving all
+ * along (which once made parallel builds miscount, and later drop a live
+ * node's real last in-link).
+ */
+Test(insert_order, settling_a_block_drops_each_leaving_link_once)
+{
+    float *rows = tu_uniform(8, DIM, 7);
+    vdb_store store;
+    vdb_store_init_owned(&store, DIM);
+    cr_assert_eq(vdb_store_reserve(&store, 8), VDB_OK);
+    vdb_store_append(&store, rows, 8);
+    vdb_hnsw graph;
+    cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, 2, EF_CONSTRUCTION, 1), VDB_OK);
+    cr_assert_eq(vdb_hnsw_reserve(&graph, 8, 1), VDB_OK);
+    cr_assert_eq(graph.m0, 4);
+    const unsigned before[8] = {0, 1, 1, 1, 2, 1, 0, 0};
+    for (uint32_t node = 0; node < 8; node++)
+        atomic_store(&graph.in_links0[node], before[node]);
+
+    const uint32_t old[] = {5, 4};
+    uint32_t chosen[VDB_MAX_M0] = {1, 2, 3, 4}; /* nearest first: 4 is the farthest */
+    uint32_t count = vdb_hnsw_settle_links(&graph, old, 2, chosen, 4, VDB_NO_NODE);
+
+    cr_assert_eq(count, 4);
+    cr_expect_arr_eq(chosen, ((uint32_t[]){1, 2, 3, 5}), sizeof(uint32_t) * 4);
+    const unsigned after[8] = {0, 2, 2, 2, 1, 1, 0, 0};
+    for (uint32_t node = 0; node < 8; node++)
+        cr_expect_eq(atomic_load(&graph.in_links0[node]), after[node], "node %u has %u in-links, not %u", node,
+                     atomic_load(&graph.in_links0[node]), after[node]);
+    vdb_hnsw_destroy(&graph);
+    vdb_store_destroy(&store);
     free(rows);
 }
 
