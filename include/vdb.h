@@ -306,7 +306,10 @@ VDB_API int vdb_search_batch_filtered(const vdb_index *index, const float *queri
  * a temporary name, flushed to disk and renamed over it, so a crash, a full
  * disk or a refused write leaves any earlier file at `path` intact. Saving
  * to the path an index was opened from works; the index keeps using the
- * file it opened (the old one, now unnamed) until it is closed.
+ * file it opened (the old one, now unnamed) until it is closed. The file
+ * keeps the mode of the one it replaces (a new one gets 0666 less the
+ * umask), and a save removes temporaries that crashed saves to the same
+ * path left behind (docs/format.md, "Writing").
  * @return VDB_OK, VDB_EINVAL (NULL), VDB_EIO (with path and errno text), VDB_ENOMEM.
  * Reader: may run while other threads search.
  */

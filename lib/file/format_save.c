@@ -1,8 +1,9 @@
 /*
- * Saving an index. The file is written beside its target under a temporary
- * name, flushed to disk and renamed over the target, then the folder is
- * flushed too, so at every moment `path` holds either the old index or the
- * complete new one, whatever fails (a full disk, a crash, a signal).
+ * Saving an index. The file is written beside its target as a temporary
+ * (file/save_temp.h), flushed to disk and renamed over the target, then the
+ * folder is flushed too, so at every moment `path` holds either the old
+ * index or the complete new one, whatever fails (a full disk, a crash, a
+ * signal).
  */
 #include "file/checksum.h"
 #include "file/format.h"
@@ -10,6 +11,7 @@
 #include "util/limits.h"
 #include "file/format_header.h"
 #include "file/save_order.h"
+#include "file/save_temp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,26 +184,19 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
     vdb_header header;
     uint64_t file_length = describe(contents, &header);
 
-    size_t path_length = strlen(path);
-    char *temporary = malloc(path_length + sizeof ".tmp-XXXXXX");
-    if (!temporary)
-        return vdb_fail(VDB_ENOMEM, "out of memory saving '%s'", path);
-    memcpy(temporary, path, path_length);
-    memcpy(temporary + path_length, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-
-    int fd = mkstemp(temporary);
-    if (fd < 0) {
-        int code = vdb_fail_errno("cannot create a temporary file to save index '%s'", path);
-        free(temporary);
+    vdb_save_temp_clean(path);
+    vdb_save_temp temp;
+    int code = vdb_save_temp_create(&temp, path);
+    if (code != VDB_OK)
         return code;
-    }
-    (void)fchmod(fd, 0644); /* mkstemp makes 0600; an index is as readable as any data file */
-    writer w = {.file = fdopen(fd, "wb")};
+    /* The writer closes its own descriptor; the temporary's stays open, and locked, until the rename. */
+    int writer_fd = dup(temp.fd);
+    writer w = {.file = writer_fd >= 0 ? fdopen(writer_fd, "wb") : NULL};
     if (!w.file) {
-        int code = vdb_fail_errno("cannot save index '%s'", path);
-        close(fd);
-        unlink(temporary);
-        free(temporary);
+        code = vdb_fail_errno("cannot save index '%s'", path);
+        if (writer_fd >= 0)
+            close(writer_fd);
+        vdb_save_temp_close(&temp);
         return code;
     }
     setvbuf(w.file, NULL, _IOFBF, WRITE_BUFFER);
@@ -222,17 +217,14 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
         w.failed = errno;
     if (fclose(w.file) != 0 && !w.failed)
         w.failed = errno;
-    if (!w.failed && rename(temporary, path) != 0)
+    if (!w.failed && vdb_save_temp_replace(&temp, path) != 0)
         w.failed = errno;
+    vdb_save_temp_close(&temp);
 
-    int code = VDB_OK;
     if (w.failed) {
         errno = w.failed;
-        code = vdb_fail_errno("cannot save index '%s'", path);
-        unlink(temporary);
-    } else {
-        sync_folder(path);
+        return vdb_fail_errno("cannot save index '%s'", path);
     }
-    free(temporary);
-    return code;
+    sync_folder(path);
+    return VDB_OK;
 }

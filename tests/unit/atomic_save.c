@@ -1,8 +1,9 @@
 /*
  * A save that cannot complete leaves the old file intact and no temporary
  * file behind: a full disk (RLIMIT_FSIZE), a read-only folder, a missing
- * folder. Criterion runs each test in its own process, so the limits and the
- * dropped privileges end with the test.
+ * folder, a kill. What crashed saves of old left, the next save removes. A
+ * save keeps the file's mode and works for names up to NAME_MAX. Criterion runs each test in its own process, so the
+ * limits and the dropped privileges end with the test.
  */
 #define _DEFAULT_SOURCE /* setgroups */
 #include "testutil.h"
@@ -10,12 +11,16 @@
 #include <criterion/criterion.h>
 #include <vdb.h>
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { DIM = 32, OLD_COUNT = 200, NEW_COUNT = 6000 };
@@ -149,5 +154,127 @@ Test(atomic_save, save_over_a_file_that_is_open_keeps_the_reader_working)
     cr_expect_float_eq(d, 0.0f, 1e-6f);
     free(v);
     vdb_close(reader);
+    teardown(&f);
+}
+
+/* The name docs/format.md gives a temporary of the target file name `target`: FNV-1a 64 of it, then 8 hex digits. */
+static char *temporary_name(const char *dir, const char *target, const char *tag)
+{
+    uint64_t hash = 0xcbf29ce484222325u;
+    for (const char *c = target; *c; c++)
+        hash = (hash ^ (unsigned char)*c) * 0x100000001b3u;
+    char name[64];
+    snprintf(name, sizeof name, ".vdb-%016llx-%s.tmp", (unsigned long long)hash, tag);
+    return tu_path(dir, name);
+}
+
+static void touch(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    cr_assert_geq(fd, 0, "cannot create %s", path);
+    cr_assert_eq(write(fd, "left over", 9), 9);
+    close(fd);
+}
+
+Test(atomic_save, a_save_removes_what_crashed_saves_of_the_same_target_left)
+{
+    fixture f = setup();
+    char *left_over = temporary_name(f.dir, "index.vdb", "0badf00d");
+    char *in_use = temporary_name(f.dir, "index.vdb", "1badf00d");
+    char *other_target = temporary_name(f.dir, "other.vdb", "0badf00d");
+    char *lookalike = tu_path(f.dir, "index.vdb.tmp-123456");
+    touch(left_over);
+    touch(in_use);
+    touch(other_target);
+    touch(lookalike);
+    int held = open(in_use, O_RDONLY); /* as a save still writing it would */
+    cr_assert_eq(flock(held, LOCK_EX), 0);
+
+    cr_assert_eq(vdb_save(f.bigger, f.path), VDB_OK, "%s", vdb_last_error());
+    cr_expect_neq(access(left_over, F_OK), 0, "a leftover of this target was not removed");
+    cr_expect_eq(access(in_use, F_OK), 0, "a temporary another save holds was removed");
+    cr_expect_eq(access(other_target, F_OK), 0, "a temporary of another target was removed");
+    cr_expect_eq(access(lookalike, F_OK), 0, "a file that only looks like a temporary was removed");
+    cr_expect_eq(tu_count_entries(f.dir), 4);
+    close(held);
+    free(left_over);
+    free(in_use);
+    free(other_target);
+    free(lookalike);
+    teardown(&f);
+}
+
+Test(atomic_save, saves_killed_at_random_moments_leave_the_old_file_or_the_new_and_nothing_else)
+{
+    fixture f = setup(); /* the child saves without a pause, so a kill almost always lands inside a save */
+    uint64_t state = 12345;
+    int killed_inside = 0;
+    for (int round = 0; round < 30; round++) {
+        pid_t child = fork();
+        cr_assert_geq(child, 0);
+        if (child == 0) {
+            for (;;)
+                vdb_save(f.bigger, f.path);
+        }
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        usleep((useconds_t)(1000 + (state >> 33) % 40000));
+        kill(child, SIGKILL);
+        int status;
+        waitpid(child, &status, 0);
+        killed_inside += WIFSIGNALED(status);
+        cr_assert_eq(vdb_verify(f.path), VDB_OK, "after kill %d: %s", round, vdb_last_error());
+    }
+    cr_expect_eq(killed_inside, 30);
+    int left = tu_count_entries(f.dir);
+    cr_assert_eq(vdb_save(f.bigger, f.path), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(left, 1, "30 killed saves left %d files beside the index", left - 1);
+    cr_expect_eq(tu_count_entries(f.dir), 1, "the next save left files beside the index");
+    teardown(&f);
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat status;
+    cr_assert_eq(stat(path, &status), 0);
+    return status.st_mode & 07777;
+}
+
+Test(atomic_save, a_save_keeps_the_mode_of_the_file_it_replaces)
+{
+    fixture f = setup();
+    cr_assert_eq(chmod(f.path, 0600), 0);
+    cr_assert_eq(vdb_save(f.bigger, f.path), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(mode_of(f.path), 0600, "a 0600 index became %04o", mode_of(f.path));
+    cr_assert_eq(chmod(f.path, 0664), 0);
+    cr_assert_eq(vdb_save(f.bigger, f.path), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(mode_of(f.path), 0664, "a 0664 index became %04o", mode_of(f.path));
+    teardown(&f);
+}
+
+Test(atomic_save, a_new_file_gets_the_mode_the_umask_allows)
+{
+    fixture f = setup();
+    char *path = tu_path(f.dir, "new.vdb");
+    umask(027);
+    cr_assert_eq(vdb_save(f.bigger, path), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(mode_of(path), 0640, "under umask 027 a new index got %04o", mode_of(path));
+    free(path);
+    teardown(&f);
+}
+
+Test(atomic_save, a_target_name_of_255_bytes_saves)
+{
+    fixture f = setup();
+    char name[256];
+    memset(name, 'n', 251);
+    memcpy(name + 251, ".vdb", 5);
+    char *path = tu_path(f.dir, name);
+    cr_assert_eq(vdb_save(f.bigger, path), VDB_OK, "%s", vdb_last_error());
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_open(&index, path, VDB_OPEN_VERIFY), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_count(index), (uint64_t)NEW_COUNT);
+    vdb_close(index);
+    cr_expect_eq(tu_count_entries(f.dir), 2);
+    free(path);
     teardown(&f);
 }
