@@ -320,7 +320,9 @@ VDB_API int vdb_save(const vdb_index *index, const char *path);
  * this takes do not grow with the index. The vectors and links are used in
  * place from the page cache. A file corrupted after its header cannot crash
  * a search (every link is range-checked) but may give wrong results;
- * vdb_verify() finds it.
+ * vdb_verify() finds it. The file must not be truncated or rewritten in
+ * place while open: a search past a truncated end dies of SIGBUS
+ * (docs/format.md); vdb_save replaces files by rename, which is safe.
  * With VDB_OPEN_WRITABLE the index accepts vdb_add, vdb_upsert and
  * vdb_delete: its vectors stay mapped from the file and new ones go to the
  * heap, while its links and ids are copied to the heap (about (2m + 1) * 4

@@ -140,6 +140,11 @@ static int check_sections(const vdb_header *h, size_t file_length, const char *p
                             (unsigned long long)(s->offset + s->length), file_length);
         previous_end = s->offset + s->length;
     }
+    /* O(1) and on every open: a file cut inside its last padding, or with bytes past its end, is not a saved file. */
+    uint64_t end = align_up(previous_end);
+    if (file_length != end)
+        return vdb_fail(VDB_EFORMAT, "index '%s' is %s: %zu bytes where its layout ends at %llu", path,
+                        file_length < end ? "truncated" : "corrupt", file_length, (unsigned long long)end);
     return VDB_OK;
 }
 
