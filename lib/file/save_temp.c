@@ -2,8 +2,9 @@
  * A temporary is named ".vdb-<target>-<random>.tmp" in the target's folder,
  * where <target> is 16 hex digits of a hash of the target's file name and
  * <random> 8 more: 34 bytes for any target. A save locks its temporary
- * (flock) before the temporary has a name and keeps the lock until the
- * rename, so a cleaner that can lock a name has found a leftover.
+ * (flock) before the temporary has a name, or where it is named from the
+ * start right after creating it, and keeps the lock until the rename; so a
+ * cleaner that can lock a name has found a leftover.
  */
 #include "file/save_temp.h"
 #include "util/error.h"
@@ -128,16 +129,17 @@ static int mode_to_keep(const char *path, mode_t *mode)
 /*
  * A named temporary: created, then locked. Between the two a cleaner may
  * lock and remove it; then its name is gone (no links left) and another is
- * drawn.
+ * drawn. It is created with the mode it will have (or a narrower one, under
+ * the umask), so it is never more readable than the file it replaces.
  */
-static int create_named(vdb_save_temp *temp, const char *path)
+static int create_named(vdb_save_temp *temp, const char *path, mode_t mode)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
         free(temp->name);
         temp->name = draw_name(temp->folder, path);
         if (!temp->name)
             return VDB_ENOMEM;
-        temp->fd = open(temp->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        temp->fd = open(temp->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (temp->fd < 0) {
             if (errno == EEXIST)
                 continue;
@@ -158,7 +160,7 @@ static int create(vdb_save_temp *temp, const char *path, int unnamed)
     *temp = (vdb_save_temp){.fd = -1, .folder = folder_of(path)};
     if (!temp->folder)
         return vdb_fail(VDB_ENOMEM, "out of memory saving '%s'", path);
-    mode_t mode;
+    mode_t mode = 0666;
     int keep_mode = mode_to_keep(path, &mode), code = VDB_OK;
     /* Unnamed needs /proc to give it a name later (linkat of /proc/self/fd/N). */
     if (unnamed && access("/proc/self/fd", X_OK) == 0)
@@ -166,7 +168,7 @@ static int create(vdb_save_temp *temp, const char *path, int unnamed)
     if (temp->fd >= 0)
         code = flock(temp->fd, LOCK_EX) == 0 ? VDB_OK : VDB_EIO;
     else
-        code = create_named(temp, path); /* asked for, or the file system has no O_TMPFILE, or no /proc */
+        code = create_named(temp, path, mode); /* asked for, or the file system has no O_TMPFILE, or no /proc */
     if (code == VDB_OK && keep_mode && fchmod(temp->fd, mode) != 0)
         code = VDB_EIO;
     if (code != VDB_OK) {

@@ -9,6 +9,7 @@
 #include "vdb.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +43,23 @@ Test(save_temp, a_failed_save_removes_its_named_temporary)
     cr_assert_eq(vdb_save_temp_create_named(&temp, path), VDB_OK, "%s", vdb_last_error());
     vdb_save_temp_close(&temp);
     cr_expect_eq(tu_count_entries(dir), 0);
+    free(path);
+    tu_remove_dir(dir);
+}
+
+Test(save_temp, a_named_temporary_is_never_more_readable_than_the_file_it_replaces)
+{
+    char *dir = tu_temp_dir(), *path = tu_path(dir, "index.vdb");
+    FILE *existing = fopen(path, "w");
+    cr_assert_not_null(existing);
+    fclose(existing);
+    cr_assert_eq(chmod(path, 0600), 0);
+    vdb_save_temp temp;
+    cr_assert_eq(vdb_save_temp_create_named(&temp, path), VDB_OK, "%s", vdb_last_error());
+    struct stat status;
+    cr_assert_eq(stat(temp.name, &status), 0);
+    cr_expect_eq(status.st_mode & 07777, 0600, "the temporary of a 0600 file is %04o", status.st_mode & 07777);
+    vdb_save_temp_close(&temp);
     free(path);
     tu_remove_dir(dir);
 }
