@@ -98,8 +98,8 @@ typedef struct vdb_config {
     uint32_t dim;             /**< vector dimension, 1..65536 (0 = read it from the vector file) */
     int32_t metric;           /**< an enum vdb_metric value (default VDB_METRIC_L2) */
     uint32_t m;               /**< links per node on upper layers, 2..256 (default 16); layer 0 has 2*m */
-    uint32_t ef_construction; /**< beam width while building, >= 1 (default 200) */
-    uint32_t ef_search;       /**< beam width when a search passes ef = 0, >= 1 (default 64) */
+    uint32_t ef_construction; /**< beam width while building, 1..65536 (default 200) */
+    uint32_t ef_search;       /**< beam width when a search passes ef = 0, 1..65536 (default 64) */
     uint32_t threads;         /**< worker threads for build, add and batch search; 0 = all online cores */
     uint32_t reserved;        /**< must be 0 */
     uint64_t seed;            /**< level generator seed; same data + seed + threads = 1 gives the same graph */

@@ -114,7 +114,8 @@ static int check_fields(const vdb_header *h, const char *path)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: metric %d", path, h->metric);
     if (h->m < VDB_MIN_M || h->m > VDB_MAX_M || h->m0 != 2 * h->m)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: m %u, m0 %u", path, h->m, h->m0);
-    if (h->ef_construction == 0 || h->ef_search == 0 || h->max_level > VDB_MAX_LEVEL)
+    if (h->ef_construction == 0 || h->ef_construction > VDB_MAX_EF || h->ef_search == 0 || h->ef_search > VDB_MAX_EF ||
+        h->max_level > VDB_MAX_LEVEL)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: ef_construction %u, ef_search %u, max level %u", path,
                         h->ef_construction, h->ef_search, h->max_level);
     if (h->count > VDB_MAX_NODES || h->upper_blocks > UINT32_MAX)

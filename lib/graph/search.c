@@ -178,6 +178,8 @@ int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint3
         return VDB_OK;
     if (ef < k)
         ef = k;
+    if (ef > graph->count) /* a wider beam holds no more nodes; a caller's huge ef or k must not size the scratch */
+        ef = graph->count;
     vdb_scratch *scratch = NULL;
     int code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, ef), &scratch);
     if (code != VDB_OK)

@@ -39,8 +39,10 @@ static int check(const vdb_config *config, int dim_required)
         return vdb_fail(VDB_EINVAL, "unknown metric %d", config->metric);
     if (config->m < VDB_MIN_M || config->m > VDB_MAX_M)
         return vdb_fail(VDB_EINVAL, "m %u is outside %u..%u", config->m, VDB_MIN_M, VDB_MAX_M);
-    if (config->ef_construction == 0 || config->ef_search == 0)
-        return vdb_fail(VDB_EINVAL, "ef_construction and ef_search must be at least 1");
+    if (config->ef_construction == 0 || config->ef_construction > VDB_MAX_EF || config->ef_search == 0 ||
+        config->ef_search > VDB_MAX_EF)
+        return vdb_fail(VDB_EINVAL, "ef_construction %u or ef_search %u is outside 1..%u", config->ef_construction,
+                        config->ef_search, VDB_MAX_EF);
     if (config->threads > VDB_MAX_THREADS)
         return vdb_fail(VDB_EINVAL, "threads %u is over %u", config->threads, VDB_MAX_THREADS);
     if (config->reserved != 0)

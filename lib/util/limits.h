@@ -16,5 +16,7 @@
 #define VDB_MAX_NODES (UINT32_MAX - 1u) /* node numbers are u32; UINT32_MAX means "no node" */
 #define VDB_NO_NODE UINT32_MAX
 #define VDB_MAX_THREADS 1024u /* worker threads of one call */
+#define VDB_MAX_EF                                                                                                     \
+    65536u /* ef_construction and ef_search of a config or a file: each worker's scratch is sized by them */
 
 #endif

@@ -125,14 +125,18 @@ Test(config, create_refuses_m_outside_2_to_256)
     expect_create_einval(&cfg, "m 257");
 }
 
-Test(config, create_refuses_zero_beam_widths)
+Test(config, create_refuses_beam_widths_outside_1_to_65536)
 {
     vdb_config cfg = config_with_dim(8);
     cfg.ef_construction = 0;
     expect_create_einval(&cfg, "ef_construction 0");
+    cfg.ef_construction = 65537;
+    expect_create_einval(&cfg, "ef_construction 65537");
     cfg = config_with_dim(8);
     cfg.ef_search = 0;
     expect_create_einval(&cfg, "ef_search 0");
+    cfg.ef_search = UINT32_MAX;
+    expect_create_einval(&cfg, "ef_search 2^32 - 1");
 }
 
 Test(config, create_refuses_nonzero_reserved)

@@ -176,6 +176,35 @@ Test(search, ef_zero_means_the_index_ef_search)
     vdb_close(index);
 }
 
+/* A beam wider than the index is the whole index: the same results, and no scratch sized by the caller's ef. */
+Test(search, an_ef_or_k_beyond_the_count_searches_like_the_count)
+{
+    enum { N = 500 };
+    float *v = tu_uniform(N, DIM, 13);
+    vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
+    cfg.dim = DIM;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK);
+    cr_assert_eq(vdb_add(index, v, N, NULL), VDB_OK);
+    uint64_t wide[10], whole[10];
+    float wide_d[10], whole_d[10];
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(vdb_search(index, v + i * DIM, 10, UINT32_MAX, wide, wide_d, NULL), VDB_OK, "%s",
+                     vdb_last_error());
+        cr_assert_eq(vdb_search(index, v + i * DIM, 10, N, whole, whole_d, NULL), VDB_OK);
+        cr_expect_arr_eq(wide, whole, sizeof wide, "query %d: ef 2^32 - 1 differs from ef = count", i);
+        cr_expect_arr_eq(wide_d, whole_d, sizeof wide_d);
+    }
+    uint32_t found = 0;
+    uint64_t *all = malloc(sizeof *all * (N + 100));
+    cr_assert_eq(vdb_search(index, v, N + 100, 0, all, NULL, &found), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(found, (uint32_t)N);
+    free(all);
+    free(v);
+    vdb_close(index);
+}
+
 /* Every returned distance is the exact distance of the returned id, in ascending order. */
 static void check_distances(int32_t metric)
 {
