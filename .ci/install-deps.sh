@@ -2,7 +2,8 @@
 # Install what libvdb needs on a Debian/Ubuntu machine, and only what is missing:
 #
 #   bash .ci/install-deps.sh                       building: C/C++ compiler, make, cmake, pkg-config
-#   bash .ci/install-deps.sh --tests               + the C test suites: Criterion, valgrind, clang
+#   bash .ci/install-deps.sh --tests               + the C test suites: Criterion, valgrind, clang with
+#                                                    libFuzzer
 #   bash .ci/install-deps.sh --bindings            + the binding suites: Python with venv and headers,
 #                                                    Node and npm with headers, LuaJIT, SWIG and Tcl
 #   bash .ci/install-deps.sh --tests --bindings    both (what tests/run-all.sh asks for)
@@ -66,7 +67,30 @@ check_build() {
 check_tests() {
     have_header criterion/criterion.h || need libcriterion-dev "the C unit tests' framework (tests/unit)"
     have valgrind || need valgrind "memcheck of the quickstart and the vdb tool (tests/valgrind.sh)"
-    have clang || need clang "the libFuzzer target (tests/fuzz, CC=clang; see tests/README.md)"
+    if ! have clang; then
+        need clang "builds the libFuzzer targets (tests/fuzz/run.sh)"
+        need libclang-rt-dev "clang's libFuzzer, ASan and UBSan runtimes (Debian's clang only recommends them)"
+    elif ! clang_fuzzes; then
+        local major
+        major=$(clang -dumpversion | cut -d. -f1)
+        if from_apt clang; then
+            need "libclang-rt-$major-dev" "clang's libFuzzer, ASan and UBSan runtimes: $(command -v clang) cannot link a fuzz target"
+        else
+            unfixable+=("$(command -v clang) cannot link a libFuzzer target (-fsanitize=fuzzer,address,undefined) and is not apt's; install its compiler-rt")
+        fi
+    fi
+}
+
+# clang_fuzzes: clang links a libFuzzer target under ASan and UBSan.
+clang_fuzzes() {
+    local dir status
+    dir=$(mktemp -d) || return 1
+    printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+        'int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { (void)data; (void)size; return 0; }' \
+        >"$dir/fuzz.c"
+    clang -fsanitize=fuzzer,address,undefined "$dir/fuzz.c" -o "$dir/fuzz" >/dev/null 2>&1 && status=0 || status=$?
+    rm -rf "$dir"
+    return "$status"
 }
 
 # python3 with a working `-m venv` and its C headers (the cffi extension).

@@ -2,7 +2,8 @@
 # Every test libvdb has, the README's test command and what CI runs:
 #   1. the tools, installed when missing (.ci/install-deps.sh --tests --bindings)
 #   2. the C unit tests in a normal build (build-release), then under ASan+UBSan
-#      (build-asan) and under TSan (build-tsan)
+#      (build-asan) and under TSan (build-tsan); then each libFuzzer target for
+#      30 s under ASan+UBSan on its seed corpus (build-fuzz, tests/fuzz/run.sh)
 #   3. the install check (pkg-config and find_package users), memcheck of the
 #      quickstart and the CLI (valgrind), the CLI's own test (tests/cli)
 #   4. the binding suites: Python, Node, LuaJIT, SWIG, the docs' examples, cross-language
@@ -57,19 +58,20 @@ tsan_suite() {
 }
 
 summary() {
-    local i total=0 failed=0
+    local i total=0 failed=0 width=22
+    for i in "${!names[@]}"; do [ "${#names[$i]}" -le "$width" ] || width=${#names[$i]}; done
     echo
     echo "=== summary ==="
-    printf '%-22s %8s  %s\n' stage seconds result
+    printf '%-*s %8s  %s\n' "$width" stage seconds result
     for i in "${!names[@]}"; do
-        printf '%-22s %8d  %s\n' "${names[$i]}" "${seconds[$i]}" "${results[$i]}"
+        printf '%-*s %8d  %s\n' "$width" "${names[$i]}" "${seconds[$i]}" "${results[$i]}"
         total=$((total + seconds[i]))
         [ "${results[$i]}" = pass ] || failed=$((failed + 1))
     done
     if [ "$failed" -eq 0 ]; then
-        printf '%-22s %8d  %s\n' total "$total" "all ${#names[@]} stages passed"
+        printf '%-*s %8d  %s\n' "$width" total "$total" "all ${#names[@]} stages passed"
     else
-        printf '%-22s %8d  %s\n' total "$total" "FAIL: $failed of ${#names[@]} stages failed"
+        printf '%-*s %8d  %s\n' "$width" total "$total" "FAIL: $failed of ${#names[@]} stages failed"
     fi
     [ "$failed" -eq 0 ]
 }
@@ -78,6 +80,7 @@ run_stage "install tools" bash .ci/install-deps.sh --tests --bindings
 run_stage "C release" c_suite release
 run_stage "C ASan+UBSan" c_suite asan -DVDB_SANITIZE="address;undefined"
 run_stage "C TSan" tsan_suite
+run_stage "fuzz (libFuzzer, 30 s per target)" bash tests/fuzz/run.sh 30 build-fuzz
 run_stage "install check" bash tests/install/check_install.sh build-release
 run_stage "valgrind" bash tests/valgrind.sh build-release
 run_stage "CLI" bash tests/cli/run.sh build-release
