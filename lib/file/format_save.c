@@ -14,12 +14,9 @@
 #include "file/save_temp.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 enum { WRITE_BUFFER = 1 << 20 };
@@ -161,24 +158,6 @@ static uint64_t describe(const vdb_file_contents *contents, vdb_header *header)
     return vdb_header_layout(header);
 }
 
-/*
- * Flush the folder holding path, so the rename itself survives a crash. Best
- * effort: the new file is already complete under its name, and some file
- * systems cannot fsync a folder.
- */
-static void sync_folder(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 int vdb_format_save(const vdb_file_contents *contents, const char *path)
 {
     vdb_header header;
@@ -225,6 +204,5 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
         errno = w.failed;
         return vdb_fail_errno("cannot save index '%s'", path);
     }
-    sync_folder(path);
     return VDB_OK;
 }

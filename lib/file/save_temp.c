@@ -208,6 +208,20 @@ static int name_unnamed(vdb_save_temp *temp, const char *path)
     return -1;
 }
 
+/*
+ * Flush the folder, so the rename itself survives a crash. Best effort: the
+ * new file is already complete under its name, and some file systems cannot
+ * fsync a folder.
+ */
+static void sync_folder(const char *folder)
+{
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
 int vdb_save_temp_replace(vdb_save_temp *temp, const char *path)
 {
     if (!temp->name && name_unnamed(temp, path) != 0)
@@ -216,6 +230,7 @@ int vdb_save_temp_replace(vdb_save_temp *temp, const char *path)
         return -1;
     free(temp->name);
     temp->name = NULL; /* it is the target's now */
+    sync_folder(temp->folder);
     return 0;
 }
 

@@ -33,7 +33,10 @@ int vdb_save_temp_create(vdb_save_temp *temp, const char *path);
 /* The same, named from the start, as on file systems without O_TMPFILE (tests call it directly). */
 int vdb_save_temp_create_named(vdb_save_temp *temp, const char *path);
 
-/* Rename the written and flushed temporary over `path`; on failure errno says why and the temporary stays. */
+/*
+ * Rename the written and flushed temporary over `path`, then flush the
+ * folder; on failure errno says why and the temporary stays.
+ */
 int vdb_save_temp_replace(vdb_save_temp *temp, const char *path);
 
 /* Close the temporary, removing it if it still has a name. */
