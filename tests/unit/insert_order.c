@@ -19,15 +19,21 @@
 /* A small M, so that link blocks fill and prune early, as they do with larger M on larger data. */
 enum { ROWS = 400, DIM = 12, M = 4, EF_CONSTRUCTION = 200, SEARCH_EF = 100 };
 
+/* An owned store of `count` rows and an empty graph over it, with links per node m (2m on level 0). */
+static void start_graph(vdb_store *store, vdb_hnsw *graph, const float *rows, uint32_t count, uint32_t m, uint64_t seed)
+{
+    vdb_store_init_owned(store, DIM);
+    cr_assert_eq(vdb_store_reserve(store, count), VDB_OK);
+    vdb_store_append(store, rows, count);
+    cr_assert_eq(vdb_hnsw_init(graph, store, VDB_METRIC_L2, m, EF_CONSTRUCTION, seed), VDB_OK);
+}
+
 /* Whether node `held_up`, held up between its two steps while the rest were inserted, is found as itself. */
 static int found_after_holdup(const float *rows, uint32_t held_up, uint64_t seed)
 {
     vdb_store store;
-    vdb_store_init_owned(&store, DIM);
-    cr_assert_eq(vdb_store_reserve(&store, ROWS), VDB_OK);
-    vdb_store_append(&store, rows, ROWS);
     vdb_hnsw graph;
-    cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, M, EF_CONSTRUCTION, seed), VDB_OK);
+    start_graph(&store, &graph, rows, ROWS, M, seed);
 
     cr_assert_eq(vdb_hnsw_reserve(&graph, held_up, 1), VDB_OK);
     cr_assert_eq(vdb_hnsw_insert(&graph, held_up, 1), VDB_OK);
@@ -83,11 +89,8 @@ Test(insert_order, no_node_loses_its_last_in_link_and_the_counts_are_right)
     int orphans = 0, miscounted = 0;
     for (uint64_t seed = 0; seed < 16; seed++) {
         vdb_store store;
-        vdb_store_init_owned(&store, DIM);
-        cr_assert_eq(vdb_store_reserve(&store, ROWS), VDB_OK);
-        vdb_store_append(&store, rows, ROWS);
         vdb_hnsw graph;
-        cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, 2, EF_CONSTRUCTION, seed), VDB_OK);
+        start_graph(&store, &graph, rows, ROWS, 2, seed);
         cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS, 4), VDB_OK);
         cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, seed % 2 ? 4 : 1), VDB_OK);
         uint32_t in[ROWS];
@@ -116,11 +119,8 @@ Test(insert_order, settling_a_block_drops_each_leaving_link_once)
 {
     float *rows = tu_uniform(8, DIM, 7);
     vdb_store store;
-    vdb_store_init_owned(&store, DIM);
-    cr_assert_eq(vdb_store_reserve(&store, 8), VDB_OK);
-    vdb_store_append(&store, rows, 8);
     vdb_hnsw graph;
-    cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, 2, EF_CONSTRUCTION, 1), VDB_OK);
+    start_graph(&store, &graph, rows, 8, 2, 1);
     cr_assert_eq(vdb_hnsw_reserve(&graph, 8, 1), VDB_OK);
     cr_assert_eq(graph.m0, 4);
     const unsigned before[8] = {0, 1, 1, 1, 2, 1, 0, 0};
@@ -148,11 +148,8 @@ Test(insert_order, a_repair_around_deleted_nodes_leaves_no_live_node_without_an_
     int orphans = 0, miscounted = 0;
     for (uint64_t seed = 0; seed < 8; seed++) {
         vdb_store store;
-        vdb_store_init_owned(&store, DIM);
-        cr_assert_eq(vdb_store_reserve(&store, ROWS), VDB_OK);
-        vdb_store_append(&store, rows, ROWS);
         vdb_hnsw graph;
-        cr_assert_eq(vdb_hnsw_init(&graph, &store, VDB_METRIC_L2, 2, EF_CONSTRUCTION, seed), VDB_OK);
+        start_graph(&store, &graph, rows, ROWS, 2, seed);
         cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS, 1), VDB_OK);
         cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, 1), VDB_OK);
         cr_assert_eq(vdb_hnsw_reserve_dead(&graph), VDB_OK);
