@@ -57,16 +57,18 @@ typedef struct vdb_filter vdb_filter;
 /** Return codes. Callers test these, never the text of a message. */
 enum vdb_status {
     VDB_OK = 0,
-    VDB_EINVAL = -1,    /**< bad argument: NULL, k = 0, NaN/Inf in a vector, bad config or flags */
-    VDB_EDIM = -2,      /**< a vector's dimension differs from the index's */
-    VDB_ENOMEM = -3,    /**< an allocation or mapping failed */
-    VDB_EIO = -4,       /**< the OS refused a file operation; the message names the path and errno text */
-    VDB_EFORMAT = -5,   /**< not a libvdb / vector file, or truncated, or corrupt */
-    VDB_EVERSION = -6,  /**< the file's format version is newer than this library reads */
-    VDB_EREADONLY = -7, /**< a change was asked of a read-only index */
-    VDB_EEXIST = -8,    /**< an id that is already in the index */
-    VDB_ERANGE = -9,    /**< a row range outside the vector file, or a count past the index's limits */
-    VDB_ENOTFOUND = -10 /**< an id that is not in the index */
+    VDB_EINVAL = -1,     /**< bad argument: NULL, k = 0, NaN/Inf in a vector, bad config or flags */
+    VDB_EDIM = -2,       /**< a vector's dimension differs from the index's */
+    VDB_ENOMEM = -3,     /**< an allocation or mapping failed */
+    VDB_EIO = -4,        /**< the OS refused a file operation; the message names the path and errno text */
+    VDB_EFORMAT = -5,    /**< not a libvdb / vector file, or truncated, or corrupt */
+    VDB_EVERSION = -6,   /**< the file's format version is newer than this library reads */
+    VDB_EREADONLY = -7,  /**< a change was asked of a read-only index */
+    VDB_EEXIST = -8,     /**< an id that is already in the index */
+    VDB_ERANGE = -9,     /**< a row range outside the vector file, or a count past the index's limits */
+    VDB_ENOTFOUND = -10, /**< an id that is not in the index */
+    VDB_EBUSY = -11,     /**< the index file is open for writing in another process (the message names it) */
+    VDB_ENOSPC = -12     /**< the disk or a quota is full, or the file is over the size limit (ENOSPC, EDQUOT, EFBIG) */
 };
 
 /** Distance functions. Smaller is nearer for all three. */
@@ -81,7 +83,8 @@ enum vdb_open_flags {
     VDB_OPEN_DEFAULT = 0,  /**< map and check the header only: O(1) */
     VDB_OPEN_VERIFY = 1,   /**< also run the full vdb_verify() check first (reads the whole file) */
     VDB_OPEN_POPULATE = 2, /**< ask the OS to read the whole file into the page cache now */
-    VDB_OPEN_WRITABLE = 4  /**< the opened index accepts vdb_add, vdb_upsert and vdb_delete */
+    VDB_OPEN_WRITABLE = 4, /**< the opened index accepts vdb_add, vdb_upsert and vdb_delete, kept by vdb_commit */
+    VDB_OPEN_RECOVER = 8   /**< a damaged journal: apply its intact commits, drop the rest (docs/format.md) */
 };
 
 /** The version of vdb_config this header describes. */
@@ -310,10 +313,32 @@ VDB_API int vdb_search_batch_filtered(const vdb_index *index, const float *queri
  * keeps the mode of the one it replaces (a new one gets 0666 less the
  * umask), and a save removes temporaries that crashed saves to the same
  * path left behind (docs/format.md, "Writing").
- * @return VDB_OK, VDB_EINVAL (NULL), VDB_EIO (with path and errno text), VDB_ENOMEM.
+ * Saving a writable index to the file it was opened from is a checkpoint:
+ * the new file holds every change, committed or not, and the journal is
+ * emptied. Saving over a file that another process holds writable, or whose
+ * journal holds committed changes this index was not opened with, is refused
+ * (VDB_EBUSY): those changes would be lost.
+ * @return VDB_OK, VDB_EINVAL (NULL), VDB_EIO (with path and errno text),
+ *         VDB_ENOSPC (the disk full), VDB_EBUSY, VDB_ENOMEM.
  * Reader: may run while other threads search.
  */
 VDB_API int vdb_save(const vdb_index *index, const char *path);
+
+/**
+ * Make every change since the last commit durable with one fsync of the
+ * journal: after a crash, the next open has all of them or, if the crash
+ * came during this call, possibly none; never part. Its cost grows with the
+ * changes, not with the index. With nothing to commit it returns at once.
+ * Changes not committed are lost at a crash and at vdb_close (unless a
+ * checkpoint saved them).
+ * @return VDB_OK, VDB_EINVAL (NULL; an index with no file: save it instead),
+ *         VDB_EREADONLY (opened read-only), VDB_EIO or VDB_ENOSPC (the
+ *         journal could not be written or synced: the changes stay in memory
+ *         and may be saved; after a failed sync, commits are refused until
+ *         the index is reopened, since what reached the disk is unknown).
+ * Writer.
+ */
+VDB_API int vdb_commit(vdb_index *index);
 
 /**
  * Map a saved index. Only the header is read and checked: the time and heap
@@ -327,12 +352,25 @@ VDB_API int vdb_save(const vdb_index *index, const char *path);
  * vdb_delete: its vectors stay mapped from the file and new ones go to the
  * heap, while its links and ids are copied to the heap (about (2m + 1) * 4
  * + 60 bytes per vector, read and range-checked in one pass), since changes
- * rewrite them.
- * Save it, to the same path or another, to keep the changes.
+ * rewrite them. Each change is also appended to the journal beside the file,
+ * "PATH-journal", which the writable open creates; vdb_commit makes them
+ * durable, and vdb_save to PATH folds them into the file (a checkpoint).
+ * One process at a time may hold a file writable: another gets VDB_EBUSY.
+ *
+ * Every open, read-only too, applies the committed changes in PATH-journal
+ * and ignores an uncommitted or torn tail (what a crash leaves). A read-only
+ * open of a file with committed changes pending costs what a writable open
+ * does, plus the time to redo them: checkpoint to keep opens O(1). A journal
+ * damaged before its last commit is refused (VDB_EFORMAT, naming the commit);
+ * VDB_OPEN_RECOVER applies the commits before the damage instead, and a
+ * writable open then cuts the rest off the journal.
  * @param[in] flags  enum vdb_open_flags values or-ed together.
  * @return VDB_OK, VDB_EINVAL (NULL, unknown flags), VDB_EIO (missing path,
- *         directory, unreadable), VDB_EFORMAT (not a libvdb index, truncated,
- *         corrupt), VDB_EVERSION (newer format), VDB_ENOMEM.
+ *         directory, unreadable; a journal that cannot be created),
+ *         VDB_EFORMAT (not a libvdb index, truncated, corrupt; a damaged
+ *         journal, or one that extends another file), VDB_EVERSION (newer
+ *         format), VDB_EBUSY (writable, and open writable elsewhere),
+ *         VDB_ENOMEM.
  * Thread-safe.
  */
 VDB_API int vdb_open(vdb_index **out, const char *path, uint32_t flags);

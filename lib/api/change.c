@@ -1,9 +1,11 @@
 /*
  * The calls that change an index: vdb_build, vdb_add, vdb_upsert and
  * vdb_delete. Each is all or nothing: check every argument, reserve every
- * byte, and only then change anything.
+ * byte, write the change to the journal (a writable opened index), and only
+ * then change anything.
  */
 #include "api/checks.h"
+#include "api/journal_records.h"
 #include "util/error.h"
 
 #include <stdlib.h>
@@ -129,7 +131,8 @@ int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *
     if (!ids && n > VDB_NO_ID - next)
         return vdb_fail(VDB_ERANGE, "ids after %llu would pass the largest id; pass ids",
                         (unsigned long long)index->ids.largest);
-    if ((code = vdb_index_reserve(index, n, 1)) != VDB_OK)
+    if ((code = vdb_index_reserve(index, n, 1)) != VDB_OK ||
+        (code = vdb_log_vectors(index, VDB_RECORD_ADD, vectors, n, ids, next)) != VDB_OK)
         return code;
     return vdb_index_insert(index, vectors, n, ids, next);
 }
@@ -156,6 +159,8 @@ int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_
         code = vdb_fail(VDB_ENOMEM, "out of memory upserting %llu vectors", (unsigned long long)n);
     if (code == VDB_OK)
         code = vdb_index_reserve(index, n, 1);
+    if (code == VDB_OK)
+        code = vdb_log_vectors(index, VDB_RECORD_UPSERT, vectors, n, ids, 0);
     if (code == VDB_OK) {
         vdb_index_delete_nodes(index, replaced, count);
         code = vdb_index_insert(index, vectors, n, ids, 0);
@@ -188,7 +193,8 @@ int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n)
     }
     for (uint64_t i = 0; i < n; i++)
         nodes[i] = vdb_ids_find(&index->ids, ids[i]);
-    vdb_index_delete_nodes(index, nodes, n);
+    if ((code = vdb_log_delete(index, ids, n)) == VDB_OK)
+        vdb_index_delete_nodes(index, nodes, n);
     free(nodes);
-    return VDB_OK;
+    return code;
 }

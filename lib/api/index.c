@@ -1,6 +1,7 @@
 /*
- * Making, opening, saving and closing indexes, and what they report about
- * themselves. Arguments are checked here; the work is the index layer's.
+ * Making, checking and closing indexes, and what they report about
+ * themselves; opening is api/open.c's, saving and committing
+ * api/durable.c's. Arguments are checked here; the work is the index layer's.
  */
 #include "api/checks.h"
 #include "file/format.h"
@@ -65,22 +66,6 @@ int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config 
     vdb_mapping_advise(&index->file, 0, index->file.length, MADV_RANDOM);
     *out = index;
     return VDB_OK;
-}
-
-int vdb_open(vdb_index **out, const char *path, uint32_t flags)
-{
-    if (!out || !path)
-        return vdb_fail(VDB_EINVAL, "%s is NULL", out ? "path" : "out");
-    if (flags & ~(uint32_t)(VDB_OPEN_VERIFY | VDB_OPEN_POPULATE | VDB_OPEN_WRITABLE))
-        return vdb_fail(VDB_EINVAL, "unknown open flags 0x%x", flags);
-    return vdb_index_open(out, path, flags);
-}
-
-int vdb_save(const vdb_index *index, const char *path)
-{
-    if (!index || !path)
-        return vdb_fail(VDB_EINVAL, "%s is NULL", index ? "path" : "index");
-    return vdb_index_save(index, path);
 }
 
 int vdb_verify(const char *path)

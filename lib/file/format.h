@@ -10,6 +10,7 @@
 #define VDB_FORMAT_H
 
 #include "file/format_header.h"
+#include "file/journal.h"
 #include "file/save_order.h"
 #include "graph/graph.h"
 #include "util/mapping.h"
@@ -34,6 +35,18 @@ int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags);
 int vdb_format_verify(const char *path);
 
 /*
+ * A checkpoint's steps around the rename of a save: before_replace gets the
+ * new file's identity once it is on the disk and may cancel the save with
+ * its code; after_replace runs once the file has replaced the old one, and
+ * its code is the save's.
+ */
+typedef struct vdb_save_hooks {
+    int (*before_replace)(void *context, vdb_journal_base written);
+    int (*after_replace)(void *context, vdb_journal_base written);
+    void *context;
+} vdb_save_hooks;
+
+/*
  * What to write: nodes of a graph, in an order, with their links, ids and the
  * settings a file records. No written link may point at a node not written.
  */
@@ -50,6 +63,7 @@ typedef struct vdb_file_contents {
     uint32_t ef_construction;
     uint32_t ef_search;
     uint64_t seed;
+    const vdb_save_hooks *hooks; /* NULL for a plain save */
 } vdb_file_contents;
 
 /* Write contents to path atomically (temporary file, fsync, rename). */

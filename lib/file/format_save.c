@@ -196,6 +196,12 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
         w.failed = errno;
     if (fclose(w.file) != 0 && !w.failed)
         w.failed = errno;
+    const vdb_save_hooks *hooks = contents->hooks;
+    vdb_journal_base written = vdb_journal_base_of(header_bytes, file_length);
+    if (!w.failed && hooks && (code = hooks->before_replace(hooks->context, written)) != VDB_OK) {
+        vdb_save_temp_close(&temp);
+        return code;
+    }
     if (!w.failed && vdb_save_temp_replace(&temp, path) != 0)
         w.failed = errno;
     vdb_save_temp_close(&temp);
@@ -204,5 +210,5 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
         errno = w.failed;
         return vdb_fail_errno("cannot save index '%s'", path);
     }
-    return VDB_OK;
+    return hooks ? hooks->after_replace(hooks->context, written) : VDB_OK;
 }

@@ -20,6 +20,7 @@ vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind)
     index->kind = kind;
     vdb_ids_init(&index->ids);
     pthread_mutex_init(&index->ids_lock, NULL);
+    pthread_mutex_init(&index->save_lock, NULL);
     atomic_store(&index->ids_ready, 1);
     return index;
 }
@@ -94,6 +95,13 @@ void vdb_index_free(vdb_index *index)
     vdb_store_destroy(&index->store);
     vdb_ids_destroy(&index->ids);
     vdb_mapping_close(&index->file);
+    if (index->journal) {
+        (void)vdb_journal_drop_uncommitted(index->journal); /* the next open would; readers meanwhile see less */
+        vdb_journal_close(index->journal);
+        free(index->journal);
+    }
+    free(index->path);
     pthread_mutex_destroy(&index->ids_lock);
+    pthread_mutex_destroy(&index->save_lock);
     free(index);
 }

@@ -7,6 +7,7 @@
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
+#include "file/journal.h"
 #include "graph/graph.h"
 #include "index/ids.h"
 #include "util/mapping.h"
@@ -16,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 typedef enum {
     VDB_INDEX_OWNED,     /* vdb_create: vectors copied in by vdb_add */
@@ -32,6 +34,17 @@ struct vdb_index {
     vdb_store store;      /* where each node's vector is; the graph reads it */
     vdb_ids ids;          /* node <-> id */
     vdb_hnsw graph;
+
+    /*
+     * VDB_INDEX_OPENED writable: the journal it holds, and the file at its
+     * path that the journal extends (the one opened, or the last checkpoint's).
+     * Checkpoints, which are readers, take turns under save_lock.
+     */
+    vdb_journal *journal;
+    char *path;
+    dev_t file_device;
+    ino_t file_inode;
+    pthread_mutex_t save_lock;
 
     /* An index opened read-only maps ids to nodes on first need, which a reader may be: once, under this lock. */
     pthread_mutex_t ids_lock;
@@ -63,8 +76,9 @@ int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const u
 /* Delete live nodes (after vdb_hnsw_reserve_dead): searches stop returning them and their ids are free. */
 void vdb_index_delete_nodes(vdb_index *index, const uint32_t *nodes, uint64_t n);
 
-/* Write the index's live nodes to path (see vdb_save). */
-int vdb_index_save(const vdb_index *index, const char *path);
+/* Write the index's live nodes to path (see vdb_save); hooks NULL, or a checkpoint's (file/format.h). */
+struct vdb_save_hooks;
+int vdb_index_save(const vdb_index *index, const char *path, const struct vdb_save_hooks *hooks);
 
 void vdb_index_free(vdb_index *index);
 

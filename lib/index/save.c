@@ -9,7 +9,7 @@
 #include "graph/repair.h"
 #include "util/error.h"
 
-int vdb_index_save(const vdb_index *index, const char *path)
+int vdb_index_save(const vdb_index *index, const char *path, const vdb_save_hooks *hooks)
 {
     const vdb_hnsw *graph = &index->graph;
     vdb_hnsw_repaired repaired = {.links0 = graph->links0,
@@ -36,7 +36,8 @@ int vdb_index_save(const vdb_index *index, const char *path)
                                       .metric = index->config.metric,
                                       .ef_construction = index->config.ef_construction,
                                       .ef_search = index->config.ef_search,
-                                      .seed = index->config.seed};
+                                      .seed = index->config.seed,
+                                      .hooks = hooks};
         code = vdb_format_save(&contents, path);
     }
     vdb_save_order_free(&order);

@@ -34,7 +34,8 @@ int vdb_fail_errno(const char *fmt, ...)
     va_end(args);
     size_t used = strlen(last_message);
     snprintf(last_message + used, sizeof last_message - used, ": %s", strerror(saved_errno));
-    return VDB_EIO;
+    /* A full disk is told apart: the caller may free space and go on, where a refused write needs a person. */
+    return saved_errno == ENOSPC || saved_errno == EDQUOT || saved_errno == EFBIG ? VDB_ENOSPC : VDB_EIO;
 }
 
 const char *vdb_last_error(void) { return last_message; }
@@ -53,6 +54,8 @@ const char *vdb_strerror(int code)
     case VDB_EEXIST: return "id already in the index";
     case VDB_ERANGE: return "out of range";
     case VDB_ENOTFOUND: return "id not in the index";
+    case VDB_EBUSY: return "index is open for writing elsewhere";
+    case VDB_ENOSPC: return "no space left: the disk or a quota is full";
     default: return "unknown error code";
     }
 }

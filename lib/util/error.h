@@ -9,7 +9,11 @@
 /* Record a printf-style message for this thread and return code. */
 int vdb_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* vdb_fail(VDB_EIO, ...) with ": <strerror(errno)>" appended; errno is read first. */
+/*
+ * vdb_fail(VDB_EIO, ...) with ": <strerror(errno)>" appended; errno is read
+ * first. VDB_ENOSPC instead when errno says the disk, a quota or the file
+ * size limit is full (ENOSPC, EDQUOT, EFBIG).
+ */
 int vdb_fail_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

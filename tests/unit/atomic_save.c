@@ -75,7 +75,7 @@ static void expect_old_file_intact(const fixture *f)
     cr_expect_eq(tu_count_entries(f->dir), 1, "a temporary file was left beside the index");
 }
 
-Test(atomic_save, full_disk_is_eio_and_keeps_the_old_file)
+Test(atomic_save, a_file_over_the_size_limit_is_enospc_and_keeps_the_old_file)
 {
     fixture f = setup();
     struct stat old;
@@ -86,7 +86,7 @@ Test(atomic_save, full_disk_is_eio_and_keeps_the_old_file)
     signal(SIGXFSZ, SIG_IGN);
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
     int code = vdb_save(f.bigger, f.path);
-    cr_expect_eq(code, VDB_EIO, "save past RLIMIT_FSIZE gave %s", vdb_strerror(code));
+    cr_expect_eq(code, VDB_ENOSPC, "save past RLIMIT_FSIZE gave %s", vdb_strerror(code));
     cr_expect_not_null(strstr(vdb_last_error(), f.path), "'%s' does not name the path", vdb_last_error());
     expect_old_file_intact(&f);
     teardown(&f);

@@ -336,7 +336,7 @@ Test(persist, open_refuses_unknown_flag_bits)
     cr_assert_eq(vdb_add(index, v, 50, NULL), VDB_OK);
     cr_assert_eq(vdb_save(index, path), VDB_OK);
     vdb_close(index);
-    uint32_t bad[] = {8, 16, 0x80000000u, VDB_OPEN_VERIFY | 32, UINT32_MAX};
+    uint32_t bad[] = {16, 32, 0x80000000u, VDB_OPEN_VERIFY | 64, UINT32_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         index = SENTINEL;
         cr_expect_eq(vdb_open(&index, path, bad[i]), VDB_EINVAL, "flags 0x%x", bad[i]);
