@@ -10,6 +10,7 @@
 #ifndef VDB_TEST_CRITERION_SHIM_H
 #define VDB_TEST_CRITERION_SHIM_H
 
+#include <stdio.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -70,5 +71,9 @@ void tu_shim_fail(int fatal, const char *file, int line, const char *expression,
 #define cr_expect_str_eq(a, b, ...) TU_SHIM_CHECK(0, strcmp((a), (b)) == 0, #a " == " #b, __VA_ARGS__)
 #define cr_assert_str_neq(a, b, ...) TU_SHIM_CHECK(1, strcmp((a), (b)) != 0, #a " != " #b, __VA_ARGS__)
 #define cr_expect_str_neq(a, b, ...) TU_SHIM_CHECK(0, strcmp((a), (b)) != 0, #a " != " #b, __VA_ARGS__)
+
+/* Criterion's logging (criterion/logging.h), to stderr. */
+#define cr_log_info(...) (fprintf(stderr, "[----] " __VA_ARGS__), fputc('\n', stderr))
+#define cr_log_warn(...) (fprintf(stderr, "[WARN] " __VA_ARGS__), fputc('\n', stderr))
 
 #endif
