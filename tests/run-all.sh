@@ -78,6 +78,7 @@ summary() {
 
 run_stage "install tools" bash .ci/install-deps.sh --tests --bindings
 run_stage "C release" c_suite release
+run_stage "full disk (1 MiB tmpfs)" bash tests/full_disk.sh build-release
 run_stage "C ASan+UBSan" c_suite asan -DVDB_SANITIZE="address;undefined"
 run_stage "C TSan" tsan_suite
 run_stage "fuzz (libFuzzer, 30 s per target)" bash tests/fuzz/run.sh 30 build-fuzz

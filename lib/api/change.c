@@ -1,8 +1,8 @@
 /*
  * The calls that change an index: vdb_build, vdb_add, vdb_upsert and
- * vdb_delete. Each is all or nothing: check every argument, reserve every
- * byte, write the change to the journal (a writable opened index), and only
- * then change anything.
+ * vdb_delete. Each is all or nothing: check every argument, write the
+ * change to the journal (an index opened writable), reserve every byte, and
+ * only then change anything; a failed reservation takes the record back.
  */
 #include "api/checks.h"
 #include "api/journal_records.h"
@@ -131,9 +131,13 @@ int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *
     if (!ids && n > VDB_NO_ID - next)
         return vdb_fail(VDB_ERANGE, "ids after %llu would pass the largest id; pass ids",
                         (unsigned long long)index->ids.largest);
-    if ((code = vdb_index_reserve(index, n, 1)) != VDB_OK ||
-        (code = vdb_log_vectors(index, VDB_RECORD_ADD, vectors, n, ids, next)) != VDB_OK)
+    uint64_t mark = vdb_log_mark(index);
+    if ((code = vdb_log_vectors(index, VDB_RECORD_ADD, vectors, n, ids, next)) != VDB_OK)
         return code;
+    if ((code = vdb_index_reserve(index, n, 1)) != VDB_OK) {
+        vdb_unlog(index, mark);
+        return code;
+    }
     return vdb_index_insert(index, vectors, n, ids, next);
 }
 
@@ -157,10 +161,11 @@ int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_
     }
     if (count > 0 && vdb_hnsw_reserve_dead(&index->graph) != VDB_OK)
         code = vdb_fail(VDB_ENOMEM, "out of memory upserting %llu vectors", (unsigned long long)n);
-    if (code == VDB_OK)
-        code = vdb_index_reserve(index, n, 1);
+    uint64_t mark = vdb_log_mark(index);
     if (code == VDB_OK)
         code = vdb_log_vectors(index, VDB_RECORD_UPSERT, vectors, n, ids, 0);
+    if (code == VDB_OK && (code = vdb_index_reserve(index, n, 1)) != VDB_OK)
+        vdb_unlog(index, mark);
     if (code == VDB_OK) {
         vdb_index_delete_nodes(index, replaced, count);
         code = vdb_index_insert(index, vectors, n, ids, 0);

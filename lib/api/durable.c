@@ -9,7 +9,7 @@
 #include "file/format.h"
 #include "util/error.h"
 
-#include <errno.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 int vdb_commit(vdb_index *index)
@@ -31,9 +31,12 @@ static int mark_checkpoint(void *context, vdb_journal_base written)
 {
     vdb_index *index = context;
     int code = vdb_journal_mark_checkpoint(index->journal, written);
-    return code == VDB_EIO && index->journal->broken
-               ? vdb_fail(code, "%s; save the index to another path to keep its changes", vdb_last_error())
-               : code;
+    if (code == VDB_EIO && index->journal->broken) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", vdb_last_error());
+        code = vdb_fail(code, "%s; save the index to another path to keep its changes", reason);
+    }
+    return code;
 }
 
 static int reset_journal(void *context, vdb_journal_base written)

@@ -32,6 +32,14 @@ int vdb_log_delete(vdb_index *index, const uint64_t *ids, uint64_t n)
     return vdb_journal_append_parts(index->journal, VDB_RECORD_DELETE, parts, 2);
 }
 
+uint64_t vdb_log_mark(const vdb_index *index) { return index->journal ? index->journal->length : 0; }
+
+void vdb_unlog(vdb_index *index, uint64_t mark)
+{
+    if (index->journal)
+        vdb_journal_take_back(index->journal, mark);
+}
+
 static uint64_t read_u64(const unsigned char *at)
 {
     uint64_t value;

@@ -14,12 +14,21 @@
 
 /*
  * Append a change that has passed every check to the index's journal,
- * before it is applied: VDB_OK (also with no journal), or VDB_EIO /
- * VDB_ENOSPC and then the change must not be made. ids NULL: first_id, first_id + 1, ...
+ * before anything is reserved or changed for it (reserving nodes in the
+ * graph cannot be undone, so it comes right before the change): VDB_OK
+ * (also with no journal), or VDB_EIO / VDB_ENOSPC and then the change must
+ * not be made. ids NULL: first_id, first_id + 1, ...
  */
 int vdb_log_vectors(vdb_index *index, vdb_record_type type, const float *vectors, uint64_t n, const uint64_t *ids,
                     uint64_t first_id);
 int vdb_log_delete(vdb_index *index, const uint64_t *ids, uint64_t n);
+
+/*
+ * Take back the last change logged, when reserving memory for it failed:
+ * `mark` is vdb_log_mark() from before it was logged.
+ */
+uint64_t vdb_log_mark(const vdb_index *index);
+void vdb_unlog(vdb_index *index, uint64_t mark);
 
 /* What a replay changes, and the journal it reads (for messages). */
 typedef struct {

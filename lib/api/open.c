@@ -18,15 +18,6 @@ static int same_file(const struct stat *a, const struct stat *b)
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* The journal a writable open holds, or the one a read-only open reads; none when `found` is 0. */
-static int open_journal(vdb_journal *journal, const char *path, uint32_t flags, vdb_journal_base base, int *found)
-{
-    if (!(flags & VDB_OPEN_WRITABLE))
-        return vdb_journal_open_reader(journal, path, found);
-    *found = 1;
-    return vdb_journal_open_writer(journal, path, base);
-}
-
 /* Apply the journal's committed changes for this file; a writer then cuts off the rest. */
 static int replay(vdb_index *index, vdb_journal *journal, vdb_journal_base base, uint32_t flags)
 {
@@ -77,9 +68,9 @@ static int open_once(vdb_index **out, const char *path, uint32_t flags, int *rep
         vdb_journal_base base = vdb_journal_base_of(index->file.bytes, index->file.length);
         if (!index->path)
             code = vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
-        else if ((flags & VDB_OPEN_WRITABLE) && (code = open_journal(&journal, path, flags, base, &found)) != VDB_OK)
-            found = 0;
-        else if (index->writable || pending)
+        if (code == VDB_OK && index->writable)
+            code = vdb_journal_open_writer(&journal, path, base);
+        if (code == VDB_OK && (index->writable || pending))
             code = replay(index, &journal, base, flags);
     }
     if (stat(path, &after) != 0 || !same_file(&before, &after))

@@ -240,8 +240,11 @@ static int write_fresh(vdb_journal *journal, vdb_journal_base base)
     unsigned char header[HEADER_SIZE];
     encode_header(header, base);
     if (ftruncate(journal->fd, 0) != 0 || write_all(journal->fd, header, HEADER_SIZE, 0) != 0 ||
-        fdatasync(journal->fd) != 0)
+        fdatasync(journal->fd) != 0) {
+        journal->broken = 1; /* its header may be missing: nothing more may go after it */
         return vdb_fail_errno("cannot write journal '%s'", journal->path);
+    }
+    journal->broken = 0;
     journal->base = base;
     journal->length = journal->committed = HEADER_SIZE;
     journal->commits = 0;
@@ -458,6 +461,13 @@ int vdb_journal_append(vdb_journal *journal, vdb_record_type type, const void *p
 {
     vdb_journal_part part = {payload, length};
     return vdb_journal_append_parts(journal, type, &part, 1);
+}
+
+void vdb_journal_take_back(vdb_journal *journal, uint64_t length)
+{
+    if (ftruncate(journal->fd, (off_t)length) != 0)
+        journal->broken = 1;
+    journal->length = length;
 }
 
 /* Append a record that closes a group, and make it durable. */

@@ -111,6 +111,13 @@ int vdb_journal_append_parts(vdb_journal *journal, vdb_record_type type, const v
 /* The same with a payload in one piece. */
 int vdb_journal_append(vdb_journal *journal, vdb_record_type type, const void *payload, uint64_t length);
 
+/*
+ * Cut the journal back to `length` (taken from journal->length before an
+ * append), to take back a record whose change could not be made. When the
+ * cut fails the journal is marked broken, so that the record is never committed.
+ */
+void vdb_journal_take_back(vdb_journal *journal, uint64_t length);
+
 /* Append a commit record and fsync: every record before it is durable. VDB_EIO when the fsync fails. */
 int vdb_journal_commit(vdb_journal *journal);
 
