@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test libvdb has, the README's test command and what CI runs:
 #   1. the tools, installed when missing (.ci/install-deps.sh --tests --bindings)
-#   2. the C unit tests in a normal build (build-release), then under ASan+UBSan
+#   2. the C unit tests in a normal build (build-release), the full-disk test on
+#      a 1 MiB tmpfs (tests/full_disk.sh; SKIP without root), then under ASan+UBSan
 #      (build-asan) and under TSan (build-tsan); then each libFuzzer target for
 #      30 s under ASan+UBSan on its seed corpus (build-fuzz, tests/fuzz/run.sh)
 #   3. the install check (pkg-config and find_package users), memcheck of the
