@@ -312,7 +312,9 @@ VDB_API int vdb_search_batch_filtered(const vdb_index *index, const float *queri
  * file it opened (the old one, now unnamed) until it is closed. The file
  * keeps the mode of the one it replaces (a new one gets 0666 less the
  * umask), and a save removes temporaries that crashed saves to the same
- * path left behind (docs/format.md, "Writing").
+ * path left behind (docs/format.md, "Writing"). When `path` is a symbolic
+ * link, the save replaces the file the link (chain) finally names, creating
+ * it if the link dangles, and the link stays a link; a link loop is VDB_EIO.
  * Saving a writable index to the file it was opened from is a checkpoint:
  * the new file holds every change, committed or not, and the journal is
  * emptied. Saving over a file that another process holds writable, or whose

@@ -3,7 +3,7 @@
  * (file/save_temp.h), flushed to disk and renamed over the target, then the
  * folder is flushed too, so at every moment `path` holds either the old
  * index or the complete new one, whatever fails (a full disk, a crash, a
- * signal).
+ * signal). A symbolic link at `path` is followed (file/save_target.h).
  */
 #include "file/checksum.h"
 #include "file/format.h"
@@ -11,6 +11,7 @@
 #include "util/limits.h"
 #include "file/format_header.h"
 #include "file/save_order.h"
+#include "file/save_target.h"
 #include "file/save_temp.h"
 
 #include <errno.h>
@@ -158,14 +159,19 @@ static uint64_t describe(const vdb_file_contents *contents, vdb_header *header)
     return vdb_header_layout(header);
 }
 
-int vdb_format_save(const vdb_file_contents *contents, const char *path)
+/*
+ * Save to `target`, the file `path` names (itself, or where its link leads).
+ * Failures name `path`, except a temporary that cannot be created: that names
+ * `target`, whose folder is the one that refused.
+ */
+static int save_to(const vdb_file_contents *contents, const char *path, const char *target)
 {
     vdb_header header;
     uint64_t file_length = describe(contents, &header);
 
-    vdb_save_temp_clean(path);
+    vdb_save_temp_clean(target);
     vdb_save_temp temp;
-    int code = vdb_save_temp_create(&temp, path);
+    int code = vdb_save_temp_create(&temp, target);
     if (code != VDB_OK)
         return code;
     /* The writer closes its own descriptor; the temporary's stays open, and locked, until the rename. */
@@ -202,7 +208,7 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
         vdb_save_temp_close(&temp);
         return code;
     }
-    if (!w.failed && vdb_save_temp_replace(&temp, path) != 0)
+    if (!w.failed && vdb_save_temp_replace(&temp, target) != 0)
         w.failed = errno;
     vdb_save_temp_close(&temp);
 
@@ -211,4 +217,15 @@ int vdb_format_save(const vdb_file_contents *contents, const char *path)
         return vdb_fail_errno("cannot save index '%s'", path);
     }
     return hooks ? hooks->after_replace(hooks->context, written) : VDB_OK;
+}
+
+int vdb_format_save(const vdb_file_contents *contents, const char *path)
+{
+    char *target;
+    int code = vdb_save_target(path, &target);
+    if (code == VDB_OK) {
+        code = save_to(contents, path, target);
+        free(target);
+    }
+    return code;
 }

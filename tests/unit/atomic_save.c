@@ -2,8 +2,10 @@
  * A save that cannot complete leaves the old file intact and no temporary
  * file behind: a full disk (RLIMIT_FSIZE), a read-only folder, a missing
  * folder, a kill. What crashed saves of old left, the next save removes. A
- * save keeps the file's mode and works for names up to NAME_MAX. Criterion runs each test in its own process, so the
- * limits and the dropped privileges end with the test.
+ * save keeps the file's mode, works for names up to NAME_MAX, and through a
+ * symbolic link replaces the file the link names, leaving the link a link.
+ * Criterion runs each test in its own process, so the limits and the
+ * dropped privileges end with the test.
  */
 #define _DEFAULT_SOURCE /* setgroups */
 #include "testutil.h"
@@ -276,5 +278,115 @@ Test(atomic_save, a_target_name_of_255_bytes_saves)
     vdb_close(index);
     cr_expect_eq(tu_count_entries(f.dir), 2);
     free(path);
+    teardown(&f);
+}
+
+/* --- a save through a symbolic link replaces the file it names, not the link --- */
+
+static void expect_link_to(const char *link, const char *text)
+{
+    struct stat status;
+    cr_assert_eq(lstat(link, &status), 0, "%s is gone", link);
+    cr_expect(S_ISLNK(status.st_mode), "the save replaced the link %s with a regular file", link);
+    char read[256] = {0};
+    cr_expect_gt(readlink(link, read, sizeof read - 1), 0);
+    cr_expect_str_eq(read, text, "the link %s now points at %s", link, read);
+}
+
+static void expect_new_index(const char *path)
+{
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_open(&index, path, VDB_OPEN_VERIFY), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_count(index), (uint64_t)NEW_COUNT, "%s does not hold the saved index", path);
+    vdb_close(index);
+}
+
+Test(atomic_save, a_save_through_a_symbolic_link_replaces_its_target_and_keeps_the_link)
+{
+    fixture f = setup();
+    char *link = tu_path(f.dir, "link.vdb");
+    cr_assert_eq(symlink("index.vdb", link), 0);
+    cr_assert_eq(vdb_save(f.bigger, link), VDB_OK, "%s", vdb_last_error());
+    expect_link_to(link, "index.vdb");
+    expect_new_index(f.path);
+    cr_expect_eq(tu_count_entries(f.dir), 2, "a temporary file was left beside the index");
+    free(link);
+    teardown(&f);
+}
+
+Test(atomic_save, a_save_through_a_symbolic_link_keeps_the_mode_of_its_target)
+{
+    fixture f = setup();
+    char *link = tu_path(f.dir, "link.vdb");
+    cr_assert_eq(symlink("index.vdb", link), 0);
+    cr_assert_eq(chmod(f.path, 0600), 0);
+    cr_assert_eq(vdb_save(f.bigger, link), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(mode_of(f.path), 0600, "a 0600 index saved through a link became %04o", mode_of(f.path));
+    free(link);
+    teardown(&f);
+}
+
+Test(atomic_save, a_relative_link_in_another_folder_is_followed_from_its_own_folder)
+{
+    fixture f = setup();
+    char *links = tu_path(f.dir, "links"), *link = tu_path(links, "index.vdb");
+    cr_assert_eq(mkdir(links, 0755), 0);
+    cr_assert_eq(symlink("../index.vdb", link), 0);
+    cr_assert_eq(vdb_save(f.bigger, link), VDB_OK, "%s", vdb_last_error());
+    expect_link_to(link, "../index.vdb");
+    expect_new_index(f.path);
+    cr_expect_eq(tu_count_entries(links), 1, "the save left a file beside the link");
+    cr_expect_eq(tu_count_entries(f.dir), 2, "a temporary file was left beside the index");
+    cr_assert_eq(unlink(link), 0);
+    cr_assert_eq(rmdir(links), 0); /* tu_remove_dir goes one level deep */
+    free(link);
+    free(links);
+    teardown(&f);
+}
+
+Test(atomic_save, a_dangling_link_chain_creates_the_file_it_ends_at)
+{
+    fixture f = setup();
+    char *outer = tu_path(f.dir, "outer.vdb"), *inner = tu_path(f.dir, "inner.vdb"), *end = tu_path(f.dir, "new.vdb");
+    cr_assert_eq(symlink("inner.vdb", outer), 0);
+    cr_assert_eq(symlink(end, inner), 0); /* an absolute link on the way */
+    cr_assert_eq(vdb_save(f.bigger, outer), VDB_OK, "%s", vdb_last_error());
+    expect_link_to(outer, "inner.vdb");
+    expect_link_to(inner, end);
+    expect_new_index(end);
+    cr_expect_eq(tu_count_entries(f.dir), 4, "a temporary file was left beside the index");
+    free(outer);
+    free(inner);
+    free(end);
+    teardown(&f);
+}
+
+Test(atomic_save, a_dangling_link_into_a_missing_folder_is_eio)
+{
+    fixture f = setup();
+    char *link = tu_path(f.dir, "link.vdb");
+    cr_assert_eq(symlink("missing/index.vdb", link), 0);
+    int code = vdb_save(f.bigger, link);
+    cr_expect_eq(code, VDB_EIO, "save through a link into a missing folder gave %s", vdb_strerror(code));
+    expect_link_to(link, "missing/index.vdb");
+    cr_expect_eq(tu_count_entries(f.dir), 2);
+    free(link);
+    teardown(&f);
+}
+
+Test(atomic_save, a_link_loop_is_eio_and_names_the_path)
+{
+    fixture f = setup();
+    char *a = tu_path(f.dir, "a.vdb"), *b = tu_path(f.dir, "b.vdb");
+    cr_assert_eq(symlink("b.vdb", a), 0);
+    cr_assert_eq(symlink("a.vdb", b), 0);
+    int code = vdb_save(f.bigger, a);
+    cr_expect_eq(code, VDB_EIO, "save through a link loop gave %s", vdb_strerror(code));
+    cr_expect_not_null(strstr(vdb_last_error(), a), "'%s' does not name the path", vdb_last_error());
+    expect_link_to(a, "b.vdb");
+    expect_link_to(b, "a.vdb");
+    cr_expect_eq(tu_count_entries(f.dir), 3, "the save left a file behind");
+    free(a);
+    free(b);
     teardown(&f);
 }

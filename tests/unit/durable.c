@@ -282,6 +282,30 @@ Test(durable, saving_over_its_own_file_is_a_checkpoint_that_empties_the_journal)
     free_fixture(&f);
 }
 
+Test(durable, a_checkpoint_through_a_symbolic_link_replaces_its_target_and_keeps_the_link)
+{
+    fixture f = make_fixture();
+    model m = f.base;
+    tu_rng rng;
+    tu_rng_seed(&rng, 5);
+    char *link = tu_path(f.dir, "link.vdb"), *journal = tu_path(f.dir, "link.vdb-journal");
+    cr_assert_eq(symlink("i.vdb", link), 0);
+    vdb_index *index = open_index(link, VDB_OPEN_WRITABLE); /* the journal is named from the path given */
+    make_changes(index, &m, &rng, 20);
+    cr_assert_eq(vdb_commit(index), VDB_OK);
+    cr_assert_eq(vdb_save(index, link), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(file_size(journal), 64, "the journal holds %ld bytes after a checkpoint", file_size(journal));
+    struct stat status;
+    cr_expect(lstat(link, &status) == 0 && S_ISLNK(status.st_mode), "the checkpoint replaced the link");
+    vdb_close(index);
+    index = open_index(f.path, VDB_OPEN_DEFAULT);
+    expect_matches(index, &m, "the link's target after the checkpoint");
+    vdb_close(index);
+    free(link);
+    free(journal);
+    free_fixture(&f);
+}
+
 Test(durable, a_save_over_a_file_another_writer_holds_or_with_pending_changes_is_busy)
 {
     fixture f = make_fixture();
