@@ -7,9 +7,12 @@
  */
 #include "api/checks.h"
 #include "file/format.h"
+#include "file/save_target.h"
 #include "util/error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int vdb_commit(vdb_index *index)
@@ -69,23 +72,45 @@ static int checkpoint(const vdb_index *index, const char *path)
     return code;
 }
 
-/* A save over some other file: never over one a writer holds, or whose journal has changes the file lacks. */
-static int save_over(const vdb_index *index, const char *path)
+/*
+ * Keep writers of the index at `name` off while a save replaces it (the
+ * caller closes *journal when *found), and refuse when its journal has
+ * records, which the file lacks and the save would drop.
+ */
+static int lock_out_writers(vdb_journal *journal, const char *name, int *found)
 {
-    vdb_journal journal;
-    int found, code = vdb_journal_lock_existing(&journal, path, &found);
-    if (code != VDB_OK)
-        return code;
-    if (found && vdb_journal_has_records(&journal))
+    int code = vdb_journal_lock_existing(journal, name, found);
+    if (code == VDB_OK && *found && vdb_journal_has_records(journal)) {
         code = vdb_fail(VDB_EBUSY,
                         "index '%s' has changes in its journal '%s' that the file lacks, and a save over it "
                         "would lose them: open it with VDB_OPEN_WRITABLE and save that (a checkpoint), or remove "
                         "the journal",
-                        path, journal.path);
-    else
+                        name, journal->path);
+        vdb_journal_close(journal);
+        *found = 0;
+    }
+    return code;
+}
+
+/* A save over some other file, named as given and, through a symbolic link, as the file it leads to. */
+static int save_over(const vdb_index *index, const char *path)
+{
+    char *target;
+    int code = vdb_save_target(path, &target);
+    if (code != VDB_OK)
+        return code;
+    vdb_journal by_path, by_target;
+    int found_by_path = 0, found_by_target = 0;
+    code = lock_out_writers(&by_path, path, &found_by_path);
+    if (code == VDB_OK && strcmp(target, path) != 0)
+        code = lock_out_writers(&by_target, target, &found_by_target);
+    if (code == VDB_OK)
         code = vdb_index_save(index, path, NULL);
-    if (found)
-        vdb_journal_close(&journal);
+    if (found_by_path)
+        vdb_journal_close(&by_path);
+    if (found_by_target)
+        vdb_journal_close(&by_target);
+    free(target);
     return code;
 }
 

@@ -327,6 +327,21 @@ Test(durable, a_save_over_a_file_another_writer_holds_or_with_pending_changes_is
     free_fixture(&f);
 }
 
+Test(durable, a_save_through_a_symbolic_link_to_a_file_a_writer_holds_is_busy)
+{
+    fixture f = make_fixture();
+    char *link = tu_path(f.dir, "link.vdb");
+    cr_assert_eq(symlink("i.vdb", link), 0);
+    vdb_index *writer = open_index(f.path, VDB_OPEN_WRITABLE);
+    vdb_index *reader = open_index(f.path, VDB_OPEN_DEFAULT);
+    cr_expect_eq(vdb_save(reader, link), VDB_EBUSY, "a save through a link to a file held by a writer");
+    vdb_close(writer);
+    cr_expect_eq(vdb_save(reader, link), VDB_OK, "%s", vdb_last_error());
+    vdb_close(reader);
+    free(link);
+    free_fixture(&f);
+}
+
 Test(durable, commit_is_refused_where_there_is_no_journal)
 {
     fixture f = make_fixture();
