@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build-release}
-test_binary="$build_dir/tests/test_durable"
+test_binary="$build_dir/tests/test_full_disk"
 [ -x "$test_binary" ] || { echo "no $test_binary: build $build_dir first" >&2; exit 1; }
 mount_point=$(mktemp -d /tmp/vdb-small-fs-XXXXXX)
 cleanup() { umount "$mount_point" 2>/dev/null || true; rmdir "$mount_point"; }
@@ -17,4 +17,4 @@ if ! mount -t tmpfs -o size=1m,mode=0777 tmpfs "$mount_point" 2>/tmp/vdb-mount-e
     echo "SKIP: cannot mount a tmpfs ($(cat /tmp/vdb-mount-error)); the full-disk test did not run"
     exit 0
 fi
-VDB_TEST_SMALL_FS=$mount_point "$test_binary" --filter='durable/a_full_file_system*' --verbose
+VDB_TEST_SMALL_FS=$mount_point "$test_binary" --filter='full_disk/a_full_file_system*' --verbose
