@@ -388,7 +388,7 @@ int vdb_journal_replay(vdb_journal *journal, vdb_journal_base base, int keep_int
         return vdb_fail_errno("cannot read journal '%s'", journal->path);
     }
     journal->length = got; /* shorter when a writer emptied it meanwhile: what was read is all there is */
-    vdb_journal_base extends;
+    vdb_journal_base extends = {0, 0};
     int code = decode_header(bytes, journal->length, journal->path, &extends);
     scan found = scan_records(bytes, journal->length, base);
     /*
