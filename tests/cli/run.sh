@@ -305,7 +305,7 @@ ok "delete through a symlink" delete link.vdb 8
 check "the symlink is still a symlink" [ -L link.vdb ]
 check "the file it names has the change" [ "$(info_field copy.vdb live)" = 3672 ]
 check "the file keeps its mode 600" [ "$(stat -c %a copy.vdb)" = 600 ]
-check "the journal is beside the file the symlink names" [ -f copy.vdb-journal ] && [ ! -e link.vdb-journal ]
+check "the journal is beside the file the symlink names" [ -f copy.vdb-journal -a ! -e link.vdb-journal ]
 check "no temporary files are left behind" bash -c '! ls -A | grep -q "\.tmp-"'
 
 # Two changes at once: the lock makes the second wait, so neither is lost.
