@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -171,3 +173,28 @@ def test_new_codes_map_to_their_classes():
     assert type(full) is vdb.NoSpaceError and full.code_name == "VDB_ENOSPC"
     assert isinstance(full, vdb.VdbIOError) and isinstance(full, OSError)  # what a full disk raised before
     assert full.code == -12 and busy.code == -11
+
+
+def test_a_full_disk_raises_no_space_error(tmp_path):
+    """A file over RLIMIT_FSIZE fails with EFBIG, which libvdb reports as VDB_ENOSPC."""
+    script = f"""
+import resource, signal, sys
+import numpy as np
+import vdb
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG from write() instead of the signal
+index = vdb.Index({DIM}, threads=1)
+index.add(np.random.default_rng(1).random((2000, {DIM}), dtype=np.float32))
+resource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384))
+try:
+    index.save(sys.argv[1])
+except vdb.NoSpaceError as err:
+    assert isinstance(err, vdb.VdbIOError) and err.code_name == "VDB_ENOSPC", err
+    print("NoSpaceError:", err.message)
+    sys.exit(0)
+sys.exit("saved past the size limit")
+"""
+    target = tmp_path / "big.vdb"
+    result = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "NoSpaceError:" in result.stdout and str(target) in result.stdout
+    assert not target.exists()  # the save is atomic: nothing was left under the name
