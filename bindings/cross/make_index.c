@@ -18,6 +18,9 @@
  *   c_filter_<metric>.txt         index_<metric>_deleted.vdbi, filtered by allow.txt
  *   c_delete_<metric>.txt         index_<metric>.vdbi opened writable, delete.txt deleted
  *   c_delete_filter_<metric>.txt  the same, filtered by allow.txt
+ *   c_commit_<metric>.txt         a copy of the index (c_commit_<metric>.vdbi) opened
+ *                                 writable, delete.txt deleted, committed, closed and
+ *                                 opened read-only (must equal delete)
  * It exits 1 if any answer holds a deleted or disallowed id.
  */
 #include <stdint.h>
@@ -201,6 +204,35 @@ int main(int argc, char **argv)
     if (write_results(index, queries, nq, dim, k, ef, NULL, 0, path))
         return 1;
     vdb_close(opened);
+
+    /* A copy of the index opened writable, the doomed ids deleted and
+     * committed to its journal, closed, and opened read-only: the journal's
+     * commit is applied, so it answers as the deletions in memory do. */
+    snprintf(path, sizeof path, "%s/c_commit_%s.vdbi", dir, metric);
+    rc = vdb_save(index, path);
+    if (rc != VDB_OK)
+        return fail("vdb_save copy", rc);
+    vdb_index *committed = NULL;
+    rc = vdb_open(&committed, path, VDB_OPEN_WRITABLE);
+    if (rc == VDB_OK)
+        rc = vdb_delete(committed, doomed, doomed_count);
+    if (rc == VDB_OK)
+        rc = vdb_commit(committed);
+    if (rc != VDB_OK)
+        return fail("vdb_open writable, vdb_delete, vdb_commit", rc);
+    vdb_close(committed);
+    rc = vdb_open(&committed, path, VDB_OPEN_DEFAULT);
+    if (rc != VDB_OK)
+        return fail("vdb_open committed", rc);
+    if (vdb_count(committed) != n - doomed_count) {
+        fprintf(stderr, "make_index: the committed copy holds %llu vectors, not %llu\n",
+                (unsigned long long)vdb_count(committed), (unsigned long long)(n - doomed_count));
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/c_commit_%s.txt", dir, metric);
+    if (write_results(committed, queries, nq, dim, k, ef, NULL, 1, path))
+        return 1;
+    vdb_close(committed);
     vdb_close(index);
 
     /* The saved file opened writable, its doomed ids deleted in one call (as

@@ -1,9 +1,10 @@
 'use strict';
 // Node side of the cross-language test:
-//   node query.js <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|->]]
+//   node query.js <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|-> [commit]]]
 // With a delete file it opens the index writable and deletes those ids (one
-// call) before searching; with an allow file every search is filtered by that
-// allow-list. Prints the answers in make_index.c's format.
+// call) before searching; with "commit" too it commits them, closes the index
+// and opens it again read-only. With an allow file every search is filtered
+// by that allow-list. Prints the answers in make_index.c's format.
 const fs = require('node:fs');
 const path = require('node:path');
 const { Index } = require(path.join(__dirname, '..', 'node'));
@@ -13,6 +14,7 @@ const [indexPath, queriesPath] = args;
 const [dim, nq, k, ef] = args.slice(2, 6).map(Number);
 const allowPath = args[6] || '-';
 const deletePath = args[7] || '-';
+const commit = args[8] === 'commit';
 
 // Decimal ids, one a line; they pass 2^53, so BigInt.
 function readIds(file) {
@@ -26,6 +28,10 @@ let index;
 if (deletePath !== '-') {
   index = Index.open(indexPath, { writable: true });
   index.delete(readIds(deletePath));
+  if (commit) {
+    index.commit().close();
+    index = Index.open(indexPath);
+  }
 } else {
   index = Index.open(indexPath);
 }

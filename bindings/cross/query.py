@@ -1,8 +1,9 @@
 """Python side of the cross-language test:
-    python3 query.py <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|->]]
+    python3 query.py <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|-> [commit]]]
 With a delete file it opens the index writable and deletes those ids (one
-call) before searching; with an allow file every search is filtered by that
-allow-list. Prints the answers in make_index.c's format."""
+call) before searching; with "commit" too it commits them, closes the index
+and opens it again read-only. With an allow file every search is filtered by
+that allow-list. Prints the answers in make_index.c's format."""
 import sys
 
 import numpy as np
@@ -18,10 +19,15 @@ index_path, queries_path = sys.argv[1], sys.argv[2]
 dim, nq, k, ef = (int(a) for a in sys.argv[3:7])
 allow_path = sys.argv[7] if len(sys.argv) > 7 else "-"
 delete_path = sys.argv[8] if len(sys.argv) > 8 else "-"
+commit = len(sys.argv) > 9 and sys.argv[9] == "commit"
 queries = np.fromfile(queries_path, dtype="<f4", count=dim * nq).reshape(nq, dim)
 if delete_path != "-":
     index = vdb.Index.open(index_path, writable=True)
     index.delete(read_ids(delete_path))
+    if commit:
+        index.commit()
+        index.close()
+        index = vdb.Index.open(index_path)
 else:
     index = vdb.Index.open(index_path)
 options = {} if allow_path == "-" else {"filter": read_ids(allow_path)}

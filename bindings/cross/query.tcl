@@ -1,9 +1,10 @@
 # Tcl (SWIG module) side of the cross-language test:
-#   tclsh query.tcl <vdb.so> <index> <queries.f32> <dim> <nq> <k> <ef> ?<allow ids|-> ?<delete ids|->??
+#   tclsh query.tcl <vdb.so> <index> <queries.f32> <dim> <nq> <k> <ef> ?<allow ids|-> ?<delete ids|-> ?commit???
 # With a delete file it opens the index writable and deletes those ids (one
-# call) before searching; with an allow file every search is filtered by
-# that allow-list. Prints the answers in make_index.c's format.
-lassign $argv module index_path queries_path dim nq k ef allow_path delete_path
+# call) before searching; with "commit" too it commits them, closes the index
+# and opens it again read-only. With an allow file every search is filtered
+# by that allow-list. Prints the answers in make_index.c's format.
+lassign $argv module index_path queries_path dim nq k ef allow_path delete_path commit
 load $module vdb
 proc read_ids {path} {
     set f [open $path r]
@@ -17,6 +18,12 @@ close $f
 if {$delete_path ne "" && $delete_path ne "-"} {
     set index [vdb::Index_open $index_path $vdb::VDB_OPEN_WRITABLE]
     $index delete [read_ids $delete_path]
+    if {$commit eq "commit"} {
+        $index commit
+        $index close
+        vdb::delete_Index $index
+        set index [vdb::Index_open $index_path]
+    }
 } else {
     set index [vdb::Index_open $index_path]
 }

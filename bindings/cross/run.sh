@@ -3,7 +3,7 @@
 # data (make_index.c), deletes a seventh of its ids from a writable open and
 # saves that too, and writes its own answers; Python, Node, Lua and the SWIG
 # Tcl module then run the same queries, and each must return the same ids
-# and the same distances (1e-6 relative) as C, four ways:
+# and the same distances (1e-6 relative) as C, five ways:
 #   plain          the saved index, opened read-only
 #   filter         the index saved after the deletions, every search
 #                  filtered by the same allow-list (allow.txt, which names
@@ -11,6 +11,9 @@
 #   delete         the saved index opened writable, the same ids deleted
 #                  (delete.txt, in one call), then searched
 #   delete_filter  the same, every search filtered by the allow-list
+#   commit         a copy of the saved index opened writable, the same ids
+#                  deleted and committed (the journal), closed, then opened
+#                  read-only and searched
 #
 #   bash bindings/cross/run.sh
 #   VDB_LIB_DIR=dir   use the libvdb.so in dir (default: build one in build-bindings/)
@@ -24,12 +27,14 @@ root="$(cd "$here/../.." && pwd)"
 
 N=3000 DIM=50 NQ=25 K=10 EF=64
 METRICS="l2 ip cosine"
-# Each way of querying: name, index file (%s: the metric), allow-list, deletions ("-": none).
+# Each way of querying: name, index file (%s: the metric), allow-list, deletions ("-": none),
+# and "commit" where the deletions are committed to a copy of the index, which is then reopened.
 MODES=(
-    "plain index_%s.vdbi - -"
-    "filter index_%s_deleted.vdbi allow.txt -"
-    "delete index_%s.vdbi - delete.txt"
-    "delete_filter index_%s.vdbi allow.txt delete.txt"
+    "plain index_%s.vdbi - - -"
+    "filter index_%s_deleted.vdbi allow.txt - -"
+    "delete index_%s.vdbi - delete.txt -"
+    "delete_filter index_%s.vdbi allow.txt delete.txt -"
+    "commit index_%s.vdbi - delete.txt commit"
 )
 
 passed=0 failed=0
@@ -80,23 +85,35 @@ for metric in $METRICS; do
     else
         ok "C $metric: deleting and filtering change the answers"
     fi
+    if cmp -s "$work/c_delete_$metric.txt" "$work/c_commit_$metric.txt"; then
+        ok "C $metric: the deletions committed and reopened answer as the deletions in memory did"
+    else
+        not_ok "C $metric: the deletions committed and reopened answer differently from the deletions in memory"
+    fi
 done
 
 # Run one language's query command every way for every metric and compare with C.
 # usage: check_language <name> <command...>; the command gets the index,
-# queries, dim, nq, k, ef, the allow-list file or -, the deletions file or -.
+# queries, dim, nq, k, ef, the allow-list file or -, the deletions file or -,
+# and "commit" for the commit mode, which gets a copy of the index of its own.
 check_language() {
     local name="$1"; shift
-    local metric mode mode_name index_file allow doomed out
+    local metric mode mode_name index_file allow doomed commit out
     for metric in $METRICS; do
         for mode in "${MODES[@]}"; do
-            read -r mode_name index_file allow doomed <<<"$mode"
+            read -r mode_name index_file allow doomed commit <<<"$mode"
             # shellcheck disable=SC2059 # the format is MODES' own
             index_file="$work/$(printf "$index_file" "$metric")"
             [ "$allow" = - ] || allow="$work/$allow"
             [ "$doomed" = - ] || doomed="$work/$doomed"
+            local extra=()
+            if [ "$commit" = commit ]; then
+                cp "$index_file" "$work/${name}_commit_$metric.vdbi"
+                index_file="$work/${name}_commit_$metric.vdbi"
+                extra=(commit)
+            fi
             out="$work/${name}_${mode_name}_$metric.txt"
-            if ! "$@" "$index_file" "$work/queries.f32" $DIM $NQ $K $EF "$allow" "$doomed" >"$out" 2>"$out.err"; then
+            if ! "$@" "$index_file" "$work/queries.f32" $DIM $NQ $K $EF "$allow" "$doomed" "${extra[@]}" >"$out" 2>"$out.err"; then
                 not_ok "$name $metric $mode_name: the query script failed: $(tail -c 600 "$out.err")"
                 continue
             fi

@@ -406,6 +406,105 @@ check("reopened: deleted ids gone, upserted vector kept", back:has(11) == false 
     and back:get(30)[0] == row500[0])
 back:close()
 
+-- The journal: commit, replay on every open, one writer, checkpoints, recover.
+local function row(i) return ffi.cast("float *", data) + i * dim end
+local function file_size(name)
+    local fh = io.open(name, "rb")
+    if not fh then return nil end
+    local size = fh:seek("end")
+    fh:close()
+    return size
+end
+local function nearest(index, i)
+    local ids = index:search(row(i), 1)
+    return ids and tonumber(ids[0])
+end
+local jfile = path("journaled.vdbi")
+local jjournal = jfile .. "-journal"
+local small = assert(vdb.create { dim = dim, threads = 1, seed = 3 })
+assert(small:add(row(0), nil, 200)) -- ids 0 .. 199
+assert(small:save(jfile))
+small:close()
+check("the new codes and the recover flag", vdb.codes.VDB_EBUSY == -11 and vdb.codes.VDB_ENOSPC == -12
+    and tonumber(vdb.C.VDB_OPEN_RECOVER) == 8)
+
+local jw = assert(vdb.open(jfile, { writable = true }))
+check("a writable open creates the journal", file_size(jjournal) ~= nil)
+local busy_ok, busy_message, busy_code = vdb.open(jfile, { writable = true })
+check("a second writable open: VDB_EBUSY naming the file", busy_ok == nil and busy_code == "VDB_EBUSY"
+    and tostring(busy_message):find(jfile, 1, true) ~= nil, busy_message)
+local jr = vdb.open(jfile)
+check("a read-only open beside the writer", jr ~= nil and #jr == 200)
+if jr then jr:close() end
+assert(jw:add(row(200), { 1000, 1001, 1002 }, 3))
+assert(jw:delete({ 5, 6 }))
+assert(jw:upsert(row(210), { 7 }, 1))
+check("commit", jw:commit() == true)
+check("commit with nothing new", jw:commit() == true)
+assert(jw:add(row(220), { 2000 }, 1)) -- after the commit: lost at close
+assert(jw:delete(20))
+assert(jw:upsert(row(221), { 21 }, 1))
+check("uncommitted changes are there until close", jw:has(2000) and not jw:has(20))
+jw:close()
+
+local jback = assert(vdb.open(jfile))
+check("reopened read-only: the committed count", #jback == 200 + 3 - 2, #jback)
+check("reopened: committed adds and deletes kept", jback:has(1002) and not jback:has(5) and not jback:has(6))
+check("reopened: the committed ids found by search", nearest(jback, 201) == 1001 and nearest(jback, 210) == 7,
+    tostring(nearest(jback, 201)) .. " " .. tostring(nearest(jback, 210)))
+local got7 = jback:get(7)
+check("reopened: the committed upsert's vector", got7 ~= nil and got7[0] == row(210)[0] and got7[dim - 1] == row(210)[dim - 1])
+check("reopened: the changes after the commit are gone", not jback:has(2000) and jback:has(20)
+    and nearest(jback, 20) == 20 and jback:get(21)[0] == row(21)[0])
+expect_error("commit on a read-only index", "VDB_EREADONLY", jback.commit, jback)
+local _, commit_message = jback:commit()
+check("commit's refusal names VDB_OPEN_WRITABLE", tostring(commit_message):find("VDB_OPEN_WRITABLE", 1, true) ~= nil,
+    commit_message)
+jback:close()
+expect_error("commit on a closed index", "VDB_EINVAL", jback.commit, jback)
+local in_memory = assert(vdb.create { dim = dim })
+expect_error("commit on an index with no file", "VDB_EINVAL", in_memory.commit, in_memory)
+in_memory:close()
+
+-- save in place is a checkpoint: the uncommitted change kept, the journal emptied.
+jw = assert(vdb.open(jfile, { writable = true }))
+assert(jw:delete(0))
+local before_checkpoint = file_size(jjournal)
+check("save in place (a checkpoint)", jw:save(jfile) == true)
+check("the checkpoint empties the journal", file_size(jjournal) < before_checkpoint)
+jw:close()
+jback = assert(vdb.open(jfile, { verify = true }))
+check("the checkpoint kept the change", #jback == 200 and not jback:has(0) and jback:deleted() == 0, #jback)
+jback:close()
+
+-- recover: three commits, the record after the first one damaged.
+jw = assert(vdb.open(jfile, { writable = true }))
+assert(jw:add(row(230), { 3000 }, 1))
+assert(jw:commit())
+local first_end = file_size(jjournal)
+assert(jw:add(row(231), { 3001 }, 1))
+assert(jw:commit())
+assert(jw:add(row(232), { 3002 }, 1))
+assert(jw:commit())
+jw:close()
+local jf = assert(io.open(jjournal, "r+b"))
+jf:seek("set", first_end)
+local byte = jf:read(1)
+jf:seek("set", first_end)
+jf:write(string.char(bit.bxor(byte:byte(), 0xff)))
+jf:close()
+expect_error("a damaged journal", "VDB_EFORMAT", vdb.open, jfile)
+local rec = vdb.open(jfile, { recover = true })
+check("recover applies the intact commit only", rec ~= nil and rec:has(3000) and not rec:has(3001)
+    and not rec:has(3002))
+if rec then rec:close() end
+rec = vdb.open(jfile, { writable = true, recover = true })
+check("a writable recover", rec ~= nil and #rec == 201)
+if rec then rec:close() end
+jback = vdb.open(jfile)
+check("after a writable recover a plain open works", jback ~= nil and #jback == 201 and jback:has(3000))
+if jback then jback:close() end
+
 -- Deleting from an index over a mapped vector file.
 local mapped2 = assert(vdb.map_vectors(raw, { dim = dim, threads = 2 }))
 assert(mapped2:build())

@@ -507,12 +507,18 @@ local function unknown_key(opts, known)
     return nil
 end
 
-local open_options = { writable = true, verify = true, populate = true }
-local open_flags = { writable = "VDB_OPEN_WRITABLE", verify = "VDB_OPEN_VERIFY", populate = "VDB_OPEN_POPULATE" }
+local open_options = { writable = true, verify = true, populate = true, recover = true }
+local open_flags = {
+    writable = "VDB_OPEN_WRITABLE", verify = "VDB_OPEN_VERIFY", populate = "VDB_OPEN_POPULATE",
+    recover = "VDB_OPEN_RECOVER",
+}
 
---- vdb.open(path, {writable=false, verify=false, populate=false}) -> a saved
---- index; read-only unless writable, which lets it take add, upsert and delete
---- (save it to keep the changes).
+--- vdb.open(path, {writable=false, verify=false, populate=false, recover=false})
+--- -> a saved index, with the committed changes of its journal (PATH-journal)
+--- applied; read-only unless writable, which lets it take add, upsert and
+--- delete (idx:commit() keeps them in the journal, idx:save(path) in the file).
+--- One writable open of a file at a time: another gives VDB_EBUSY. recover:
+--- apply the intact commits of a damaged journal instead of VDB_EFORMAT.
 function M.open(path, opts)
     if type(path) ~= "string" then return refuse("VDB_EINVAL", "path must be a string") end
     local flags = 0
@@ -520,7 +526,7 @@ function M.open(path, opts)
         if type(opts) ~= "table" then return refuse("VDB_EINVAL", "options must be a table") end
         local bad = unknown_key(opts, open_options)
         if bad then
-            return refuse("VDB_EINVAL", "unknown option '" .. bad .. "' (known: writable, verify, populate)")
+            return refuse("VDB_EINVAL", "unknown option '" .. bad .. "' (known: writable, verify, populate, recover)")
         end
         for key, flag in pairs(open_flags) do
             if opts[key] then flags = bit.bor(flags, tonumber(C[flag])) end
@@ -776,12 +782,28 @@ function Index:search(query, k, opts, rows)
     return ids, distances, found
 end
 
---- idx:save(path) -> true, or nil, message, code
+--- idx:save(path) -> true, or nil, message, code. To the file a writable
+--- index was opened from it is a checkpoint: every change, committed or
+--- not, goes into the file and the journal is emptied. VDB_EBUSY over a file
+--- open writable elsewhere, or whose journal holds changes the file lacks.
 function Index:save(path)
     local h, message, code = live(self)
     if not h then return nil, message, code end
     if type(path) ~= "string" then return refuse("VDB_EINVAL", "path must be a string") end
     local rc = C.vdb_save(h, path)
+    if rc ~= 0 then return failure(rc) end
+    return true
+end
+
+--- idx:commit() -> true, or nil, message, code: make the changes since the
+--- last commit durable in the journal (PATH-journal) with one fsync; every
+--- later open of the file has them. Changes neither committed nor saved are
+--- lost at close. VDB_EREADONLY for an index opened read-only, VDB_EINVAL
+--- for one with no file (save it instead).
+function Index:commit()
+    local h, message, code = live(self)
+    if not h then return nil, message, code end
+    local rc = C.vdb_commit(h)
     if rc ~= 0 then return failure(rc) end
     return true
 end

@@ -19,7 +19,9 @@ enum vdb_status {
     VDB_EREADONLY = -7,
     VDB_EEXIST = -8,
     VDB_ERANGE = -9,
-    VDB_ENOTFOUND = -10
+    VDB_ENOTFOUND = -10,
+    VDB_EBUSY = -11,
+    VDB_ENOSPC = -12
 };
 enum vdb_metric {
     VDB_METRIC_L2 = 0,
@@ -30,7 +32,8 @@ enum vdb_open_flags {
     VDB_OPEN_DEFAULT = 0,
     VDB_OPEN_VERIFY = 1,
     VDB_OPEN_POPULATE = 2,
-    VDB_OPEN_WRITABLE = 4
+    VDB_OPEN_WRITABLE = 4,
+    VDB_OPEN_RECOVER = 8
 };
 enum vdb_config_version {
     VDB_CONFIG_VERSION = 1
@@ -62,6 +65,7 @@ void vdb_filter_close(vdb_filter *filter);
 int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found);
 int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found);
 int vdb_save(const vdb_index *index, const char *path);
+int vdb_commit(vdb_index *index);
 int vdb_open(vdb_index **out, const char *path, uint32_t flags);
 int vdb_verify(const char *path);
 int vdb_set_threads(vdb_index *index, uint32_t threads);

@@ -13,7 +13,9 @@ export type VdbCode =
   | 'VDB_EREADONLY'
   | 'VDB_EEXIST'
   | 'VDB_ERANGE'
-  | 'VDB_ENOTFOUND';
+  | 'VDB_ENOTFOUND'
+  | 'VDB_EBUSY'
+  | 'VDB_ENOSPC';
 
 /**
  * Every failure of the package. `code` is the status name, `errno` its C
@@ -53,11 +55,20 @@ export interface OpenOptions {
   /**
    * Take add, upsert and delete (VDB_OPEN_WRITABLE). The vectors stay mapped
    * from the file; the links and ids are copied to memory (about
-   * (2m + 1) * 4 + 24 bytes per vector). save() keeps the changes, to the
-   * same path or another. Default false: read-only, and changes throw
+   * (2m + 1) * 4 + 24 bytes per vector). Each change is also written to the
+   * journal `${path}-journal`: commit() makes them durable, save(path) folds
+   * them into the file (a checkpoint); changes neither committed nor saved
+   * are lost at close(). One writable open of a file at a time: another
+   * throws VDB_EBUSY. Default false: read-only, and changes throw
    * VDB_EREADONLY.
    */
   writable?: boolean;
+  /**
+   * A journal damaged before its last commit throws VDB_EFORMAT; with
+   * recover (VDB_OPEN_RECOVER) its intact commits are applied instead and
+   * the rest dropped (a writable open cuts them off the journal).
+   */
+  recover?: boolean;
 }
 
 /** An allow-list of ids: an array of numbers (safe integers) or bigints, a Set of them, or a BigUint64Array. */
@@ -128,7 +139,10 @@ export class Index {
   constructor(options: CreateOptions & { dim: number });
   /** An empty index that owns its vectors; fill it with add(). The same as new Index(options). */
   static create(options: CreateOptions & { dim: number }): Index;
-  /** A saved index, mapped in O(1): read-only (changes throw VDB_EREADONLY), or with { writable: true } taking add, upsert and delete. */
+  /**
+   * A saved index, mapped in O(1): read-only (changes throw VDB_EREADONLY), or with { writable: true } taking add, upsert and delete.
+   * Every open applies the committed changes in `${path}-journal`. Throws VDB_EBUSY for a writable open of a file open writable elsewhere.
+   */
   static open(path: string, options?: OpenOptions): Index;
   /** An empty graph over a vector file (.npy, .fvecs, or raw float32 rows of dim); link its rows with build(). */
   static mapVectors(path: string, options?: CreateOptions): Index;
@@ -168,14 +182,25 @@ export class Index {
   searchBatch(queries: Floats, k: number, options?: SearchOptions): BatchSearchResult;
   /**
    * search() on a worker thread; do not change the query until the promise
-   * settles. While it runs, add, upsert, delete, build and setThreads on this
+   * settles. While it runs, add, upsert, delete, build, commit and setThreads on this
    * index throw VDB_EINVAL; searches, get, has and save may run.
    */
   searchAsync(query: Floats, k: number, options?: SearchOptions): Promise<SearchResult | BatchSearchResult>;
   /** searchBatch() on a worker thread. */
   searchBatchAsync(queries: Floats, k: number, options?: SearchOptions): Promise<BatchSearchResult>;
-  /** Write the index to one file, atomically, leaving deleted vectors out. Saving over the file it was opened from works. */
+  /**
+   * Write the index to one file, atomically, leaving deleted vectors out. Saving over the file it was opened from works,
+   * and for a writable index is a checkpoint: the file gets every change, committed or not, and the journal is emptied.
+   * Throws VDB_EBUSY over a file open writable elsewhere or whose journal holds changes; VDB_ENOSPC when the disk is full.
+   */
   save(path: string): this;
+  /**
+   * Make the changes since the last commit durable in the journal (`${path}-journal`), with one fsync; every later open
+   * of the file has them. Changes neither committed nor saved are lost at close(). Throws VDB_EREADONLY on an index
+   * opened read-only, VDB_EINVAL on one with no file (save it instead), VDB_EIO or VDB_ENOSPC when the journal cannot be
+   * written. Like add, it throws VDB_EINVAL while a searchAsync runs.
+   */
+  commit(): this;
   /** Worker threads for add, upsert, build, save and batch search; 0 = all cores. */
   setThreads(threads: number): this;
   /** Release the index now; running async searches finish first. Closing twice is harmless. */

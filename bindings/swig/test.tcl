@@ -1,7 +1,8 @@
 # Test of the SWIG Tcl module: tclsh test.tcl <path to vdb.so> <scratch dir>
 # Recall against brute force, save/open round trip, changes to a writable
-# open (delete, upsert, get, has), filtered search, the raw API through the
-# carrays helpers, and the bad inputs. Last line: "N passed, N failed".
+# open (delete, upsert, get, has), the journal (commit, one writer, recover),
+# filtered search, the raw API through the carrays helpers, and the bad
+# inputs. Last line: "N passed, N failed".
 
 set module [lindex $argv 0]
 set scratch [lindex $argv 1]
@@ -234,6 +235,104 @@ vdb::delete_Index $w
 set back [vdb::Index_open $live $vdb::VDB_OPEN_VERIFY]
 check "reopened after saving in place: count kept, nothing deleted left" [expr {[$back count] == $expect_count && [$back deleted] == 0}]
 check "reopened: deleted ids gone, upserted vector kept" [expr {![$back has 11] && [$back has 99999] && [$back get 30] eq $row500}]
+vdb::delete_Index $back
+
+# The journal: commit, replay on every open, one writer, checkpoints, recover.
+proc row {i} {
+    global data dim
+    return [lrange $data [expr {$i * $dim}] [expr {($i + 1) * $dim - 1}]]
+}
+proc rows {from to} {
+    global data dim
+    return [lrange $data [expr {$from * $dim}] [expr {$to * $dim - 1}]]
+}
+proc nearest {index i} { return [lindex [$index search [row $i] 1] 0 0] }
+check "VDB_EBUSY, VDB_ENOSPC and VDB_OPEN_RECOVER" \
+    [expr {$vdb::VDB_EBUSY == -11 && $vdb::VDB_ENOSPC == -12 && $vdb::VDB_OPEN_RECOVER == 8}]
+set jfile [file join $scratch journaled.vdbi]
+set jjournal "$jfile-journal"
+set small [vdb::new_Index $dim $vdb::VDB_METRIC_L2 16 200 64 1 3]
+$small add [rows 0 200]
+$small save $jfile
+vdb::delete_Index $small
+
+set jw [vdb::Index_open $jfile $vdb::VDB_OPEN_WRITABLE]
+check "a writable open creates the journal" [file exists $jjournal]
+set raised [catch { vdb::Index_open $jfile $vdb::VDB_OPEN_WRITABLE } message options]
+check "a second writable open raises VDB_EBUSY naming the file" \
+    [expr {$raised && [dict get $options -errorcode] eq {VDB VDB_EBUSY -11} && [string first $jfile $message] >= 0}] $message
+set jr [vdb::Index_open $jfile]
+check "a read-only open beside the writer" [expr {[$jr count] == 200}]
+vdb::delete_Index $jr
+$jw add [rows 200 203] {1000 1001 1002}
+$jw delete {5 6}
+$jw upsert [row 210] {7}
+$jw commit
+$jw commit
+check "commit, twice" 1
+$jw add [row 220] {2000}
+$jw delete {20}
+$jw upsert [row 221] {21}
+check "uncommitted changes are there until close" [expr {[$jw has 2000] && ![$jw has 20]}]
+$jw close
+vdb::delete_Index $jw
+
+set back [vdb::Index_open $jfile]
+check "reopened read-only: the committed count" [expr {[$back count] == 200 + 3 - 2}] [$back count]
+check "reopened: committed adds and deletes kept" [expr {[$back has 1002] && ![$back has 5] && ![$back has 6]}]
+check "reopened: search finds the committed ids" [expr {[nearest $back 201] eq "1001" && [nearest $back 210] eq "7"}] \
+    "[nearest $back 201] [nearest $back 210]"
+check "reopened: the committed upsert's vector" [expr {[llength [$back get 7]] == $dim
+                                                         && abs([lindex [$back get 7] 0] - [lindex [row 210] 0]) < 1e-6}]
+check "reopened: the changes after the commit are gone" \
+    [expr {![$back has 2000] && [$back has 20] && [nearest $back 20] eq "20"
+           && abs([lindex [$back get 21] 0] - [lindex [row 21] 0]) < 1e-6}]
+set raised [catch { $back commit } message options]
+check "commit on a read-only index raises VDB_EREADONLY" \
+    [expr {$raised && [lindex [dict get $options -errorcode] 1] eq "VDB_EREADONLY" && [string match "*vdb_commit*" $message]}] $message
+$back close
+expect_error "commit on a closed index" VDB_EINVAL { $back commit }
+vdb::delete_Index $back
+set in_memory [vdb::new_Index $dim]
+expect_error "commit on an index with no file" VDB_EINVAL { $in_memory commit }
+vdb::delete_Index $in_memory
+
+# save in place is a checkpoint: the uncommitted delete kept, the journal emptied.
+set jw [vdb::Index_open $jfile $vdb::VDB_OPEN_WRITABLE]
+$jw delete {0}
+set before_checkpoint [file size $jjournal]
+$jw save $jfile
+check "the checkpoint empties the journal" [expr {[file size $jjournal] < $before_checkpoint}]
+vdb::delete_Index $jw
+set back [vdb::Index_open $jfile $vdb::VDB_OPEN_VERIFY]
+check "the checkpoint kept the change" [expr {[$back count] == 200 && ![$back has 0] && [$back deleted] == 0}]
+vdb::delete_Index $back
+
+# recover: three commits, the record after the first one damaged.
+set jw [vdb::Index_open $jfile $vdb::VDB_OPEN_WRITABLE]
+$jw add [row 230] {3000}
+$jw commit
+set first_end [file size $jjournal]
+$jw add [row 231] {3001}
+$jw commit
+$jw add [row 232] {3002}
+$jw commit
+vdb::delete_Index $jw
+set fd [open $jjournal r+b]
+seek $fd $first_end
+binary scan [read $fd 1] c byte
+seek $fd $first_end
+puts -nonewline $fd [binary format c [expr {$byte ^ 0xff}]]
+close $fd
+expect_error "a damaged journal raises VDB_EFORMAT" VDB_EFORMAT { vdb::Index_open $jfile }
+set rec [vdb::Index_open $jfile $vdb::VDB_OPEN_RECOVER]
+check "VDB_OPEN_RECOVER applies the intact commit only" [expr {[$rec has 3000] && ![$rec has 3001] && ![$rec has 3002]}]
+vdb::delete_Index $rec
+set rec [vdb::Index_open $jfile [expr {$vdb::VDB_OPEN_WRITABLE | $vdb::VDB_OPEN_RECOVER}]]
+check "a writable recover" [expr {[$rec count] == 201}]
+vdb::delete_Index $rec
+set back [vdb::Index_open $jfile]
+check "after a writable recover a plain open works" [expr {[$back count] == 201 && [$back has 3000]}]
 vdb::delete_Index $back
 
 # Raw API through the carrays and cpointer helpers.

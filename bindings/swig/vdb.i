@@ -16,7 +16,8 @@
  *    language's own lists where this file has typemaps for that language
  *    (Tcl, Perl 5 and Python 3 here): add(list of floats, list of ids),
  *    search(list of floats, k, ef, filter) -> [ids, distances],
- *    delete(list of ids), upsert(floats, ids), get(id) -> list of floats.
+ *    delete(list of ids), upsert(floats, ids), get(id) -> list of floats,
+ *    commit() (vdb_commit).
  *  - Class Filter: an allow-list of ids (vdb_filter_create) that any number
  *    of searches may share; in Tcl a search also takes the list itself.
  *    Predicate filters (vdb_filter_from_fn) are not offered: a script's
@@ -111,6 +112,8 @@ static const char *vdb_swig_code_name(int code) {
     case VDB_EEXIST: return "VDB_EEXIST";
     case VDB_ERANGE: return "VDB_ERANGE";
     case VDB_ENOTFOUND: return "VDB_ENOTFOUND";
+    case VDB_EBUSY: return "VDB_EBUSY";
+    case VDB_ENOSPC: return "VDB_ENOSPC";
     default: return "VDB_EUNKNOWN";
     }
 }
@@ -121,7 +124,7 @@ static int vdb_swig_kind(int code) {
     case VDB_EINVAL: case VDB_EDIM: case VDB_EEXIST: return SWIG_ValueError;
     case VDB_ERANGE: case VDB_ENOTFOUND: return SWIG_IndexError;
     case VDB_ENOMEM: return SWIG_MemoryError;
-    case VDB_EIO: case VDB_EFORMAT: case VDB_EVERSION: return SWIG_IOError;
+    case VDB_EIO: case VDB_EFORMAT: case VDB_EVERSION: case VDB_EBUSY: case VDB_ENOSPC: return SWIG_IOError;
     default: return SWIG_RuntimeError;
     }
 }
@@ -496,7 +499,11 @@ typedef struct vdb_swig_index {} vdb_swig_index;
         return vdb_swig_wrap(rc, handle);
     }
 
-    /* Index.open(path, flags): a saved index, read-only (vdb_open). */
+    /* Index.open(path, flags): a saved index (vdb_open), with the committed
+     * changes of its journal, PATH-journal, applied. flags: VDB_OPEN_*
+     * or-ed; read-only without VDB_OPEN_WRITABLE (one writable open of a
+     * file at a time: another raises VDB_EBUSY); VDB_OPEN_RECOVER applies
+     * the intact commits of a damaged journal instead of raising VDB_EFORMAT. */
     static vdb_swig_index *open(const char *path, uint32_t flags = VDB_OPEN_DEFAULT) {
         vdb_index *handle = NULL;
         int rc = vdb_open(&handle, path, flags);
@@ -644,9 +651,20 @@ typedef struct vdb_swig_index {} vdb_swig_index;
         return vdb_swig_check(rc) == VDB_OK;
     }
 
+    /* save(path): atomic; to the file a writable index was opened from it
+     * is a checkpoint (every change in the file, the journal emptied). */
     void save(const char *path) {
         vdb_index *h = vdb_swig_live($self);
         if (h) vdb_swig_check(vdb_save(h, path));
+    }
+
+    /* commit(): make the changes since the last commit durable in the
+     * journal (vdb_commit); VDB_EREADONLY unless opened VDB_OPEN_WRITABLE,
+     * VDB_EINVAL for an index with no file. Changes neither committed nor
+     * saved are lost at close. */
+    void commit() {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_commit(h));
     }
 
     void set_threads(uint32_t threads) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `vdb` command-line tool on a small data set: build,
-# info, search, delete, add, upsert, search --filter, and every kind of bad
-# input. Each change is followed by `vdb verify`, and each refused change by
+# info, search, delete, add, upsert, search --filter, the journal beside an
+# index (a program holding it writable), and every kind of bad input. Each change is followed by `vdb verify`, and each refused change by
 # a byte comparison with the file before it, so an index is never seen
 # half-written or changed by a command that failed.
 #   bash tests/cli/run.sh [BUILD_DIR]      (default: build-release)
@@ -15,7 +15,8 @@ if [ ! -x "$vdb" ]; then
     exit 2
 fi
 work=$(mktemp -d)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+holder="" # a process this script starts to hold a journal's lock
+trap '[ -z "$holder" ] || kill "$holder" 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 
 passed=0 failed=0
@@ -157,6 +158,7 @@ verified "verify after build" data.vdb
 check "info: live 3000" [ "$(info_field data.vdb live)" = 3000 ]
 check "info: deleted 0" [ "$(info_field data.vdb deleted)" = 0 ]
 check "info: dim 16" [ "$(info_field data.vdb dim)" = 16 ]
+check "info: no journal before any change" [ "$(info_field data.vdb journal)" = none ]
 
 ok "search every row" search data.vdb data.npy --k 5
 hits=$(first_ids | awk -F: '$1 == $2' | wc -l)
@@ -170,6 +172,7 @@ check "delete reports 2994 live, 6 deleted" grep -q ' -> data.vdb: 2994 live, 6 
 verified "verify after delete" data.vdb
 check "info after delete: live 2994" [ "$(info_field data.vdb live)" = 2994 ]
 check "info after delete: deleted 0 (the save drops them)" [ "$(info_field data.vdb deleted)" = 0 ]
+check "info after delete: the journal the writable open made is there" grep -Eq '^[0-9]+$' <<<"$(info_field data.vdb journal)"
 ok "search after delete" search data.vdb data.npy --k 10
 check "deleted ids never come back" empty "$(results_among 5 10 15 20 21 22)"
 check "a deleted row's query finds others" grep -Eq '^query 5: [0-9]+:' <<<"$out"
@@ -302,6 +305,7 @@ ok "delete through a symlink" delete link.vdb 8
 check "the symlink is still a symlink" [ -L link.vdb ]
 check "the file it names has the change" [ "$(info_field copy.vdb live)" = 3672 ]
 check "the file keeps its mode 600" [ "$(stat -c %a copy.vdb)" = 600 ]
+check "the journal is beside the file the symlink names" [ -f copy.vdb-journal -a ! -e link.vdb-journal ]
 check "no temporary files are left behind" bash -c '! ls -A | grep -q "\.tmp-"'
 
 # Two changes at once: the lock makes the second wait, so neither is lost.
@@ -330,6 +334,34 @@ printf '1\n2\0003\n' >nul.txt
 refused "an id file holding a NUL byte" 1 "'nul.txt' line 2 holds a NUL byte" delete data.vdb --ids nul.txt
 refused "an id file that is a folder" 1 "id file '.' is a directory" delete data.vdb --ids .
 refused "a folder as the index" 1 "it is a directory" delete . 1
+
+# --- a program holding the index writable ------------------------------------
+# libvdb's writable open takes an exclusive flock on INDEX-journal and holds it
+# until the index is closed; flock(1) on the journal stands in for such a program.
+if command -v flock >/dev/null; then
+    (exec 9>>data.vdb-journal && flock 9 && exec sleep 120) &
+    holder=$!
+    for _ in $(seq 200); do flock -n data.vdb-journal true || break; sleep 0.05; done
+    live_before=$(info_field data.vdb live)
+    refused "delete while a program holds the index writable" 1 \
+        "index 'data.vdb' is open for writing elsewhere.*data.vdb-journal" delete data.vdb 50
+    check "the refusal says nothing was changed" grep -q "nothing was changed; try again once the program" <<<"$err"
+    refused "add while a program holds the index writable" 1 "open for writing elsewhere" add data.vdb ten.npy
+    refused "upsert while a program holds the index writable" 1 "open for writing elsewhere" \
+        upsert data.vdb other.npy --ids upsert_ids.txt
+    ln -s data.vdb held-link.vdb
+    refused "delete through a symlink while a program holds the index writable" 1 "open for writing elsewhere" \
+        delete held-link.vdb 50
+    check "search and info still read it (readers take no lock)" [ "$(info_field data.vdb live)" = "$live_before" ]
+    kill "$holder"
+    wait "$holder" 2>/dev/null || true
+    holder=""
+    ok "delete once the program has closed it" delete data.vdb 50 51
+    check "the delete landed" [ "$(info_field data.vdb live)" = $((live_before - 2)) ]
+    verified "verify after the wait" data.vdb
+else
+    echo "skip  a program holding the index writable (no flock(1) to stand in for one)"
+fi
 
 echo
 echo "$passed passed, $failed failed ($((SECONDS - start)) s)"

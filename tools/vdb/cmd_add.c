@@ -51,6 +51,9 @@ static const char ADD_HELP[] = "usage: vdb add INDEX VECTORS [--ids FILE] [optio
                                "\n"
                                "INDEX is checked completely (as 'vdb verify' does) before it is changed,\n"
                                "and locked so that two commands changing it at once wait for each other.\n"
+                               "Changes a program committed to INDEX's journal (INDEX-journal) are applied\n"
+                               "first, and the save in place keeps them too and empties the journal; while\n"
+                               "a program holds INDEX open writable the command fails, changing nothing.\n"
                                "A progress bar is drawn on stderr when it is a terminal. The summary names\n"
                                "the ids given and the live and deleted vector counts after the change.\n";
 
@@ -59,7 +62,8 @@ static const char UPSERT_HELP[] = "usage: vdb upsert INDEX VECTORS --ids FILE [o
                                   "Put row i of VECTORS into INDEX under the i-th id of FILE: a new id is\n"
                                   "added, an id INDEX holds has its vector replaced. Then save INDEX in\n"
                                   "place. VECTORS is raw float32 rows of INDEX's dimension, .fvecs or .npy.\n"
-                                  "All or nothing, and the save is atomic, as for 'vdb add'.\n"
+                                  "All or nothing, the save is atomic, and INDEX's journal and a program\n"
+                                  "holding INDEX writable are dealt with, as for 'vdb add'.\n"
                                   "\n"
                                   "  --ids FILE      an id for each row of VECTORS, each id once: a text file\n"
                                   "                  of one decimal id per line (blank lines skipped; '-' reads\n"

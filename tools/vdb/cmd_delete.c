@@ -32,8 +32,12 @@ static const char HELP[] = "usage: vdb delete INDEX ID... [options]\n"
                            "  -h, --help      show this help\n"
                            "\n"
                            "Prints the counts after the change: live vectors, and vectors deleted (by\n"
-                           "this command; the saved file holds none). INDEX is checked completely before\n"
-                           "it is changed, and locked against other commands changing it at once.\n";
+                           "this command, or by changes committed to INDEX's journal; the saved file\n"
+                           "holds none). INDEX is checked completely before it is changed, and locked\n"
+                           "against other commands changing it at once. Changes a program committed to\n"
+                           "INDEX-journal are applied first, and the save in place keeps them too and\n"
+                           "empties the journal; while a program holds INDEX open writable the command\n"
+                           "fails, changing nothing.\n";
 /* clang-format on */
 
 int cmd_delete(int argc, char **argv)

@@ -1,7 +1,8 @@
 /*
  * `vdb info`: what an index file holds. Only the header is read (vdb_open is
- * O(1)), so this is instant on an index of any size; `vdb verify` is the
- * command that reads everything.
+ * O(1)), so this is instant on an index of any size, unless the journal
+ * beside it holds committed changes, which every open applies; `vdb verify`
+ * is the command that reads everything.
  */
 #include "cli_args.h"
 #include "commands.h"
@@ -9,17 +10,24 @@
 #include "vdb.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 /* clang-format off: help text is laid out as it prints */
 static const char HELP[] = "usage: vdb info INDEX\n"
                            "\n"
                            "Print an index file's vector counts, dimension, metric, build parameters,\n"
-                           "file size and the version of libvdb reading it. Reads only the header.\n"
+                           "file size, journal size and the version of libvdb reading it. Reads only\n"
+                           "the header, and the journal's committed changes, which every open applies.\n"
                            "\n"
                            "  live     vectors a search can return\n"
-                           "  deleted  deleted vectors the file still holds (0 for files libvdb saves:\n"
-                           "           a save leaves deleted vectors out)\n"
+                           "  deleted  deleted vectors the index holds (0 for files libvdb saves, as a\n"
+                           "           save leaves deleted vectors out, unless the journal holds\n"
+                           "           deletions or replaced vectors the file does not have yet)\n"
+                           "  journal  the size of INDEX-journal, where a program holding INDEX open\n"
+                           "           writable keeps its changes until a save in place (a checkpoint)\n"
+                           "           folds them into the file; 'none' when there is none\n"
                            "\n"
                            "  -h, --help  show this help\n";
 /* clang-format on */
@@ -57,6 +65,15 @@ int cmd_info(int argc, char **argv)
     printf("ef_search        %u\n", cfg.ef_search);
     if (size >= 0)
         printf("file size        %lld bytes (%.1f MiB)\n", size, (double)size / (1024.0 * 1024.0));
+    char *journal = malloc(strlen(path) + sizeof "-journal");
+    if (journal) {
+        sprintf(journal, "%s-journal", path);
+        if (stat(journal, &st) == 0)
+            printf("journal          %lld bytes (%s)\n", (long long)st.st_size, journal);
+        else
+            printf("journal          none\n");
+        free(journal);
+    }
     printf("library version  %s\n", vdb_version_string());
     vdb_close(index);
     return CLI_EXIT_OK;

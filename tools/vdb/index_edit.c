@@ -6,6 +6,14 @@
  * each save its own change over the original and one change would be lost.
  * Commands that only read (search, info, bench) need no lock: they see
  * either the old file or the new one, never a mix.
+ *
+ * libvdb keeps its own lock besides: a writable open locks the journal beside
+ * the file, INDEX-journal, so a program that holds INDEX open writable (and
+ * may commit changes to that journal) makes the open fail with VDB_EBUSY.
+ * The file is opened by the name of the file itself, not of a symlink to it,
+ * so that its journal, and that lock, are the same whatever name the command
+ * is given. A save in place is then a checkpoint: the new file holds the
+ * journal's committed changes too, and the journal is emptied.
  */
 #include "index_edit.h"
 
@@ -103,16 +111,17 @@ int index_edit_open(const char *cmd, const char *path, const char *output, index
             index_edit_close(edit);
             return -1;
         }
-    } else {
-        /* Saving through a symlink must replace the file it names, not the link. */
-        struct stat link_st;
-        int is_link = lstat(path, &link_st) == 0 && S_ISLNK(link_st.st_mode);
-        edit->target = is_link ? realpath(path, NULL) : strdup(path);
-        if (!edit->target) {
-            cli_error(cmd, "cannot resolve '%s': %s", path, strerror(errno));
-            index_edit_close(edit);
-            return -1;
-        }
+    }
+    /* Saving through a symlink must replace the file it names, not the link; and libvdb's journal is beside it. */
+    struct stat link_st;
+    int is_link = lstat(path, &link_st) == 0 && S_ISLNK(link_st.st_mode);
+    edit->target = is_link ? realpath(path, NULL) : strdup(path);
+    if (!edit->target) {
+        cli_error(cmd, "cannot resolve '%s': %s", path, strerror(errno));
+        index_edit_close(edit);
+        return -1;
+    }
+    if (!edit->output) {
         edit->mode = st.st_mode & 07777;
         if (access(edit->target, W_OK) != 0) {
             cli_error(cmd, "'%s' is not writable (%s); nothing was changed (--output FILE saves elsewhere)", path,
@@ -125,10 +134,12 @@ int index_edit_open(const char *cmd, const char *path, const char *output, index
             return -1;
         }
     }
-    int rc = vdb_open(&edit->index, path, VDB_OPEN_WRITABLE | VDB_OPEN_VERIFY);
+    int rc = vdb_open(&edit->index, edit->target, VDB_OPEN_WRITABLE | VDB_OPEN_VERIFY);
     if (rc != VDB_OK) {
         edit->index = NULL;
         cli_file_error(cmd, rc, "cannot open index", path);
+        if (rc == VDB_EBUSY)
+            cli_error(cmd, "nothing was changed; try again once the program changing '%s' has closed it", path);
         index_edit_close(edit);
         return -1;
     }

@@ -2,9 +2,11 @@
  * Changing an index file, shared by `vdb add`, `vdb upsert` and `vdb delete`:
  * lock it against other vdb commands changing it, check that the change can
  * be saved before doing any work, open it writable (checked whole first, so
- * a corrupt file is never rewritten with fresh checksums), and save the
- * change atomically over it (libvdb writes a new file and renames it over
- * the old one) or to another file.
+ * a corrupt file is never rewritten with fresh checksums; with the committed
+ * changes of its journal applied, and VDB_EBUSY if another program holds it
+ * writable), and save the change atomically over it (libvdb writes a new
+ * file and renames it over the old one: a checkpoint, which empties the
+ * journal) or to another file.
  */
 #ifndef VDB_CLI_INDEX_EDIT_H
 #define VDB_CLI_INDEX_EDIT_H
@@ -16,7 +18,8 @@
 typedef struct index_edit {
     const char *path;   /* INDEX as given */
     const char *output; /* --output FILE, or NULL to save in place */
-    char *target;       /* the file a save in place replaces: path, or the file a symlink names (malloc'ed) */
+    char *target;       /* the file opened, which a save in place replaces: path, or the file a symlink names
+                           (malloc'ed) */
     int lock_fd;        /* the open file holding the lock; -1 when none */
     mode_t mode;        /* INDEX's permission bits, which a save in place keeps */
     vdb_index *index;   /* opened writable */

@@ -24,6 +24,8 @@ const ENUMS = Object.freeze({
     VDB_EEXIST: -8,
     VDB_ERANGE: -9,
     VDB_ENOTFOUND: -10,
+    VDB_EBUSY: -11,
+    VDB_ENOSPC: -12,
   }),
   vdb_metric: Object.freeze({
     VDB_METRIC_L2: 0,
@@ -35,6 +37,7 @@ const ENUMS = Object.freeze({
     VDB_OPEN_VERIFY: 1,
     VDB_OPEN_POPULATE: 2,
     VDB_OPEN_WRITABLE: 4,
+    VDB_OPEN_RECOVER: 8,
   }),
   vdb_config_version: Object.freeze({
     VDB_CONFIG_VERSION: 1,
@@ -61,6 +64,7 @@ const PROTOTYPES = Object.freeze({
   vdb_search_filtered: 'int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found)',
   vdb_search_batch_filtered: 'int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, const vdb_filter *filter, uint64_t *ids, float *distances, uint32_t *found)',
   vdb_save: 'int vdb_save(const vdb_index *index, const char *path)',
+  vdb_commit: 'int vdb_commit(vdb_index *index)',
   vdb_open: 'int vdb_open(_Out_ vdb_index **out, const char *path, uint32_t flags)',
   vdb_verify: 'int vdb_verify(const char *path)',
   vdb_set_threads: 'int vdb_set_threads(vdb_index *index, uint32_t threads)',

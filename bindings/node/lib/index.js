@@ -257,7 +257,7 @@ function createHandle(opts) {
   return out[0];
 }
 
-const OPEN_KEYS = ['verify', 'populate', 'writable'];
+const OPEN_KEYS = ['verify', 'populate', 'writable', 'recover'];
 const SEARCH_KEYS = ['ef', 'filter'];
 
 class Index {
@@ -280,9 +280,13 @@ class Index {
   }
 
   /**
-   * A saved index, mapped in O(1). opts: { verify, populate, writable }.
+   * A saved index, mapped in O(1). opts: { verify, populate, writable, recover }.
    * Read-only unless writable: then it takes add, upsert and delete (its
-   * links and ids are copied to memory); save() keeps the changes.
+   * links and ids are copied to memory), each also written to the journal
+   * `${path}-journal`; commit() makes them durable, save(path) folds them
+   * into the file. One writable open of a file at a time (VDB_EBUSY).
+   * Every open applies the journal's committed changes; recover applies
+   * the intact commits of a damaged journal instead of refusing it.
    */
   static open(path, opts = {}) {
     if (typeof path !== 'string') throw invalid('path must be a string');
@@ -294,6 +298,7 @@ class Index {
     if (opts.verify) flags |= K.VDB_OPEN_VERIFY;
     if (opts.populate) flags |= K.VDB_OPEN_POPULATE;
     if (opts.writable) flags |= K.VDB_OPEN_WRITABLE;
+    if (opts.recover) flags |= K.VDB_OPEN_RECOVER;
     const out = [null];
     check(C.vdb_open(out, path, flags));
     return new Index(ADOPT, out[0]);
@@ -586,11 +591,29 @@ class Index {
     });
   }
 
-  /** Write the index to one file, atomically; deleted vectors are left out. Saving over the file it was opened from works. */
+  /**
+   * Write the index to one file, atomically; deleted vectors are left out.
+   * Saving over the file it was opened from works; for a writable index it
+   * is a checkpoint (every change, committed or not, and the journal is
+   * emptied). Over a file open writable elsewhere, or whose journal holds
+   * changes, it throws VDB_EBUSY.
+   */
   save(path) {
     const ptr = this.#live();
     if (typeof path !== 'string') throw invalid('path must be a string');
     check(C.vdb_save(ptr, path));
+    return this;
+  }
+
+  /**
+   * Make the changes since the last commit durable in the journal
+   * (`${path}-journal`), with one fsync: every later open of the file has
+   * them. Changes neither committed nor saved are lost at close() or a
+   * crash. VDB_EREADONLY on an index opened read-only, VDB_EINVAL on one
+   * with no file (save it instead).
+   */
+  commit() {
+    check(C.vdb_commit(this.#writable('commit')));
     return this;
   }
 

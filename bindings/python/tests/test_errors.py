@@ -44,9 +44,11 @@ def test_exception_hierarchy():
     assert issubclass(vdb.VdbIOError, OSError)
     assert issubclass(vdb.RangeError, IndexError)
     assert issubclass(vdb.NotFoundError, KeyError)
+    assert issubclass(vdb.BusyError, OSError)
+    assert issubclass(vdb.NoSpaceError, vdb.VdbIOError)  # VDB_EIO before libvdb had VDB_ENOSPC
     for cls in (vdb.InvalidArgumentError, vdb.DimensionError, vdb.OutOfMemoryError, vdb.VdbIOError,
                 vdb.FormatError, vdb.VersionError, vdb.ReadOnlyError, vdb.ExistsError, vdb.RangeError,
-                vdb.NotFoundError):
+                vdb.NotFoundError, vdb.BusyError, vdb.NoSpaceError):
         assert issubclass(cls, vdb.Error)
     # Every code the header has maps to its class.
     for name, code in vdb._generated.VDB_STATUS.items():

@@ -8,11 +8,12 @@
     index.save("vectors.vdb")
     index = vdb.Index.open("vectors.vdb")             # O(1): maps the file, read-only
 
-    index = vdb.Index.open("vectors.vdb", writable=True)
+    index = vdb.Index.open("vectors.vdb", writable=True)   # one writer at a time (vdb.BusyError)
     index.delete([3, 4]); index.upsert(vectors[:2], ids=[10, 11])
     vector = index.get(10); 3 in index                # False: deleted
     ids, distances = index.search(query, k=10, filter=allowed_ids)       # or filter=lambda id: ...
-    index.save("vectors.vdb")                         # in place
+    index.commit()                                    # durable in "vectors.vdb-journal"
+    index.save("vectors.vdb")                         # in place: a checkpoint, empties the journal
 
 Slots past the number of results found (fewer vectors than k) hold id
 vdb.NO_ID (2**64 - 1) and distance +inf; search(..., return_found=True) also
@@ -23,11 +24,13 @@ vdb.NotFoundError (an id not in the index) is also a KeyError.
 from __future__ import annotations
 
 from ._errors import (
+    BusyError,
     DimensionError,
     Error,
     ExistsError,
     FormatError,
     InvalidArgumentError,
+    NoSpaceError,
     NotFoundError,
     OutOfMemoryError,
     RangeError,
@@ -75,4 +78,6 @@ __all__ = [
     "ExistsError",
     "RangeError",
     "NotFoundError",
+    "BusyError",
+    "NoSpaceError",
 ]

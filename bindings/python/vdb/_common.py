@@ -100,8 +100,8 @@ def id_array(ids: Any, what: str = "ids") -> np.ndarray:
 
 class Guard:
     """Readers (search, get, save, count, config) share a handle; a writer
-    (add, upsert, delete, build, set_threads, close) waits for them and runs
-    alone, as the C API asks. This keeps a Python program from racing a close
+    (add, upsert, delete, build, commit, set_threads, close) waits for them
+    and runs alone, as the C API asks. This keeps a Python program from racing a close
     or an add against a search, which would crash inside C. A reader with no
     writer about takes one plain lock twice: a single query's whole call is a
     few microseconds."""

@@ -103,6 +103,25 @@ class NotFoundError(Error, KeyError):
     code = VDB_STATUS["VDB_ENOTFOUND"]
 
 
+class BusyError(Error, OSError):
+    """VDB_EBUSY: the index file is open writable elsewhere (another open
+    holds its journal's lock: another process, or another writable open in
+    this one), or a save over a file whose journal holds changes the file
+    lacks was refused (it would lose them)."""
+
+    code = VDB_STATUS["VDB_EBUSY"]
+
+
+class NoSpaceError(VdbIOError):
+    """VDB_ENOSPC: the disk or a quota is full, or a file is over the size limit.
+
+    A VdbIOError too (this was VDB_EIO before libvdb had the code), so
+    ``except vdb.VdbIOError`` and ``except OSError`` still catch it.
+    """
+
+    code = VDB_STATUS["VDB_ENOSPC"]
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.code: cls
     for cls in (
@@ -116,6 +135,8 @@ _BY_CODE: Dict[int, Type[Error]] = {
         ExistsError,
         RangeError,
         NotFoundError,
+        BusyError,
+        NoSpaceError,
     )
 }
 

@@ -117,8 +117,11 @@ class Index:
       Vectors are never copied to the heap. A node's id is its row number.
     * ``Index.open(path)``: a saved index, mapped read-only in O(1).
     * ``Index.open(path, writable=True)``: a saved index that takes
-      :meth:`add`, :meth:`upsert` and :meth:`delete`; :meth:`save` keeps the
-      changes (to the same path or another).
+      :meth:`add`, :meth:`upsert` and :meth:`delete`. Each change is also
+      written to the journal beside the file, ``PATH-journal``;
+      :meth:`commit` makes the changes so far durable there, and
+      :meth:`save` to `path` folds them into the file (a checkpoint). Changes
+      neither committed nor saved are lost at :meth:`close` or a crash.
 
     Which index takes which change (the others raise :class:`ReadOnlyError`,
     or :class:`InvalidArgumentError` for :meth:`build` on an index that takes
@@ -142,8 +145,9 @@ class Index:
 
     Threads: :meth:`search`, :meth:`get`, ``in`` and :meth:`save` may run from
     many threads at once (the GIL is released in C); :meth:`add`,
-    :meth:`upsert`, :meth:`delete`, :meth:`build`, :meth:`set_threads` and
-    :meth:`close` wait for running calls and then run alone.
+    :meth:`upsert`, :meth:`delete`, :meth:`build`, :meth:`commit`,
+    :meth:`set_threads` and :meth:`close` wait for running calls and then run
+    alone.
 
     The index is a context manager; leaving the ``with`` block closes it. Any
     call on a closed index raises :class:`InvalidArgumentError` (a
@@ -198,8 +202,21 @@ class Index:
         return self
 
     @classmethod
-    def open(cls, path: PathLike, verify: bool = False, populate: bool = False, writable: bool = False) -> "Index":
+    def open(
+        cls,
+        path: PathLike,
+        verify: bool = False,
+        populate: bool = False,
+        writable: bool = False,
+        recover: bool = False,
+    ) -> "Index":
         """Map a saved index. Only the header is read: O(1) in the index size.
+
+        Every open, read-only too, first applies the committed changes that
+        the journal beside the file (``PATH-journal``) holds and ignores an
+        uncommitted or torn tail (what a crash leaves); with committed
+        changes pending the open costs what a writable one does, plus
+        redoing them, until a checkpoint (``save`` to `path`) folds them in.
 
         Args:
             path: the index file written by :meth:`save`.
@@ -209,14 +226,24 @@ class Index:
                 :meth:`delete`. Its vectors stay mapped from the file (new ones
                 go to the heap); its links and ids are copied to the heap in
                 one pass (about (2m + 1) * 4 + 24 bytes per vector), so this
-                open is O(n). Save the index to keep the changes; saving over
-                `path` itself works, and the index keeps using the file it
-                opened until it is closed.
+                open is O(n). Each change is appended to ``PATH-journal``
+                (created by this open); :meth:`commit` makes them durable, and
+                :meth:`save` to `path` is a checkpoint that writes them into
+                the file and empties the journal (the index keeps using the
+                file it opened until it is closed). One open at a time may
+                hold a file writable, in this process or another.
+            recover: a journal damaged before its last commit is refused
+                (FormatError, naming the commit); with ``recover=True`` the
+                commits before the damage are applied instead, the rest are
+                dropped, and a writable open cuts them off the journal.
 
         Raises:
-            VdbIOError: missing path, a directory, unreadable.
-            FormatError: not a libvdb index, truncated or corrupt.
+            VdbIOError: missing path, a directory, unreadable; a journal that
+                cannot be created.
+            FormatError: not a libvdb index, truncated or corrupt; a damaged
+                journal, or one that extends another version of the file.
             VersionError: a newer file format.
+            BusyError: ``writable=True`` and the file is open writable elsewhere.
         """
         flags = lib.VDB_OPEN_DEFAULT
         if verify:
@@ -225,6 +252,8 @@ class Index:
             flags |= lib.VDB_OPEN_POPULATE
         if writable:
             flags |= lib.VDB_OPEN_WRITABLE
+        if recover:
+            flags |= lib.VDB_OPEN_RECOVER
         out = ffi.new("vdb_index **")
         _check(lib.vdb_open(out, _path(path), flags))
         return cls._from_handle(out[0])
@@ -691,11 +720,17 @@ class Index:
         Atomic: written beside `path` under a temporary name, flushed and
         renamed over it, so a failure leaves any earlier file intact. Saving
         to the path the index was opened from works (the index keeps using
-        the file it opened until it is closed). May run while other threads
-        search.
+        the file it opened until it is closed); for an index opened with
+        ``writable=True`` it is a checkpoint: the new file holds every
+        change, committed or not, and the journal is emptied. May run while
+        other threads search.
 
         Raises:
             VdbIOError: the OS refused (the message names the path and errno text).
+            NoSpaceError: the disk or a quota is full.
+            BusyError: `path` is another file that is open writable
+                elsewhere, or whose journal holds changes the file lacks
+                (the save would lose them).
         """
         raw_path = _path(path)
         handle = self._read()
@@ -703,6 +738,31 @@ class Index:
             _check(lib.vdb_save(handle, raw_path))
         finally:
             self._guard.exit_read()
+
+    def commit(self) -> None:
+        """Make every change since the last commit durable, with one fsync of the journal.
+
+        For an index from ``Index.open(path, writable=True)``: the changes
+        are in ``PATH-journal``, and every later open of `path` applies them.
+        After a crash during this call the next open has all of them or
+        none, never part. Costs what the changes cost, not what the index
+        does; with nothing to commit it returns at once. Changes not
+        committed (nor saved to `path`) are lost at :meth:`close` and at a
+        crash.
+
+        Raises:
+            ReadOnlyError: an index opened without ``writable=True``.
+            InvalidArgumentError: an index with no file (``Index(dim)``,
+                :meth:`map_vectors`): :meth:`save` it instead.
+            VdbIOError, NoSpaceError: the journal could not be written or
+                synced. The changes stay in memory and may be saved; after a
+                failed sync, commits are refused until the index is reopened.
+        """
+        handle = self._write()
+        try:
+            _check(lib.vdb_commit(handle))
+        finally:
+            self._guard.exit_write()
 
     def close(self) -> None:
         """Release the index and unmap its files. Waits for running calls. Idempotent."""
