@@ -355,8 +355,10 @@ VDB_API int vdb_commit(vdb_index *index);
  * heap, while its links and ids are copied to the heap (about (2m + 1) * 4
  * + 60 bytes per vector, read and range-checked in one pass), since changes
  * rewrite them. Each change is also appended to the journal beside the file,
- * "PATH-journal", which the writable open creates; vdb_commit makes them
- * durable, and vdb_save to PATH folds them into the file (a checkpoint).
+ * "PATH-journal" (PATH with symbolic links followed), which the writable open
+ * creates and vdb_close removes when no commit is left in it; vdb_commit
+ * makes the changes durable, and vdb_save to PATH folds them into the file
+ * (a checkpoint).
  * One process at a time may hold a file writable: another gets VDB_EBUSY.
  *
  * Every open, read-only too, applies the committed changes in PATH-journal

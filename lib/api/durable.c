@@ -12,7 +12,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 int vdb_commit(vdb_index *index)
@@ -92,25 +91,20 @@ static int lock_out_writers(vdb_journal *journal, const char *name, int *found)
     return code;
 }
 
-/* A save over some other file, named as given and, through a symbolic link, as the file it leads to. */
+/* A save over some other file: its writer, if any, is found by the file's own name (symbolic links followed). */
 static int save_over(const vdb_index *index, const char *path)
 {
-    char *target;
-    int code = vdb_save_target(path, &target);
+    char *file;
+    int code = vdb_save_target(path, &file);
     if (code != VDB_OK)
         return code;
-    vdb_journal by_path, by_target;
-    int found_by_path = 0, found_by_target = 0;
-    code = lock_out_writers(&by_path, path, &found_by_path);
-    if (code == VDB_OK && strcmp(target, path) != 0)
-        code = lock_out_writers(&by_target, target, &found_by_target);
-    if (code == VDB_OK)
+    vdb_journal journal;
+    int found = 0;
+    if ((code = lock_out_writers(&journal, file, &found)) == VDB_OK)
         code = vdb_index_save(index, path, NULL);
-    if (found_by_path)
-        vdb_journal_close(&by_path);
-    if (found_by_target)
-        vdb_journal_close(&by_target);
-    free(target);
+    if (found)
+        vdb_journal_close(&journal);
+    free(file);
     return code;
 }
 

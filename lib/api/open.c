@@ -5,6 +5,7 @@
  * not replaced by a checkpoint while it read, and starts again if it was.
  */
 #include "api/journal_records.h"
+#include "file/save_target.h"
 #include "util/error.h"
 
 #include <stdlib.h>
@@ -55,11 +56,18 @@ static int open_once(vdb_index **out, const char *path, uint32_t flags, int *rep
         vdb_index_free(index);
         return code == VDB_OK ? vdb_fail_errno("cannot open index '%s'", path) : code;
     }
+    /* The journal belongs to the file, whatever symbolic links lead to it: it is named after the file. */
+    char *file;
+    int code = vdb_save_target(path, &file);
+    if (code != VDB_OK)
+        return code;
     /* A read-only open with changes pending needs the links and ids on the heap to make them. */
     vdb_journal journal = {.fd = -1};
-    int found = 0, code = VDB_OK;
-    if (!(flags & VDB_OPEN_WRITABLE) && (code = vdb_journal_open_reader(&journal, path, &found)) != VDB_OK)
+    int found = 0;
+    if (!(flags & VDB_OPEN_WRITABLE) && (code = vdb_journal_open_reader(&journal, file, &found)) != VDB_OK) {
+        free(file);
         return code;
+    }
     int pending = found && vdb_journal_has_records(&journal);
     code = vdb_index_open(&index, path, pending ? flags | VDB_OPEN_WRITABLE : flags);
     if (code == VDB_OK) {
@@ -69,7 +77,7 @@ static int open_once(vdb_index **out, const char *path, uint32_t flags, int *rep
         if (!index->path)
             code = vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
         if (code == VDB_OK && index->writable)
-            code = vdb_journal_open_writer(&journal, path, base);
+            code = vdb_journal_open_writer(&journal, file, base);
         if (code == VDB_OK && (index->writable || pending))
             code = replay(index, &journal, base, flags);
     }
@@ -78,6 +86,7 @@ static int open_once(vdb_index **out, const char *path, uint32_t flags, int *rep
     if (code == VDB_OK && !*replaced && index->writable)
         code = keep_journal(index, &journal, &after);
     vdb_journal_close(&journal);
+    free(file);
     if (code != VDB_OK || *replaced) {
         vdb_index_free(index);
         return code;

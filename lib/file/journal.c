@@ -83,12 +83,20 @@ int vdb_journal_path(const char *index_path, char **out)
         return vdb_fail(VDB_EINVAL,
                         "index '%s': its journal's name would be over %d bytes (an index's name may have %zu)",
                         index_path, NAME_MAX, (size_t)NAME_MAX - (sizeof SUFFIX - 1));
-    size_t length = strlen(index_path) + sizeof SUFFIX;
-    char *path = malloc(length);
+    /* Absolute: a writer removes its empty journal at close, when the working folder may be another. */
+    char folder[PATH_MAX] = "";
+    if (index_path[0] != '/' && !getcwd(folder, sizeof folder - 1))
+        return vdb_fail_errno("cannot name the journal of '%s'", index_path);
+    size_t folder_length = strlen(folder) + (folder[0] != '\0'), length = strlen(index_path) + sizeof SUFFIX;
+    char *path = malloc(folder_length + length);
     if (!path)
         return vdb_fail(VDB_ENOMEM, "out of memory opening the journal of '%s'", index_path);
-    memcpy(path, index_path, length - sizeof SUFFIX);
-    memcpy(path + length - sizeof SUFFIX, SUFFIX, sizeof SUFFIX);
+    if (folder_length) {
+        memcpy(path, folder, folder_length - 1);
+        path[folder_length - 1] = '/';
+    }
+    memcpy(path + folder_length, index_path, length - sizeof SUFFIX);
+    memcpy(path + folder_length + length - sizeof SUFFIX, SUFFIX, sizeof SUFFIX);
     *out = path;
     return VDB_OK;
 }
@@ -273,23 +281,54 @@ static int lock(vdb_journal *journal, const char *index_path)
                     index_path, journal->path);
 }
 
+enum { LOCK_ATTEMPTS = 8 };
+
+/*
+ * Open the journal read-write and take its lock; with `create`, make it when
+ * there is none, else *found = 0 then. A writer that closes an empty journal
+ * removes it, so the file opened may have lost its name by the time the lock
+ * is ours: then it is opened again.
+ */
+static int open_locked(vdb_journal *journal, const char *index_path, int create, int *found)
+{
+    *found = 0;
+    for (int attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+        int code = open_file(journal, index_path, O_RDWR | (create ? O_CREAT : 0));
+        if (code == VDB_OK && journal->fd < 0 && errno == ENOENT && !create) {
+            vdb_journal_close(journal);
+            return VDB_OK;
+        }
+        if (code == VDB_OK && journal->fd < 0)
+            code = vdb_fail_errno("cannot open journal '%s'", journal->path);
+        if (code == VDB_OK)
+            code = lock(journal, index_path);
+        struct stat opened, named;
+        if (code == VDB_OK && fstat(journal->fd, &opened) != 0)
+            code = vdb_fail_errno("cannot open journal '%s'", journal->path);
+        if (code != VDB_OK) {
+            vdb_journal_close(journal);
+            return code;
+        }
+        if (stat(journal->path, &named) == 0 && named.st_dev == opened.st_dev && named.st_ino == opened.st_ino) {
+            journal->length = (uint64_t)opened.st_size;
+            *found = 1;
+            return VDB_OK;
+        }
+        vdb_journal_close(journal); /* removed by the writer we waited for: open the one there now */
+    }
+    return vdb_fail(VDB_EBUSY, "the journal of index '%s' was removed %d times while it was being locked", index_path,
+                    LOCK_ATTEMPTS);
+}
+
 int vdb_journal_open_writer(vdb_journal *journal, const char *index_path, vdb_journal_base base)
 {
-    int code = open_file(journal, index_path, O_RDWR | O_CREAT);
+    int found, code = open_locked(journal, index_path, 1, &found);
     if (code != VDB_OK)
         return code;
-    struct stat status;
-    if (journal->fd < 0 || fstat(journal->fd, &status) != 0)
-        code = vdb_fail_errno("cannot open journal '%s'", journal->path);
-    else
-        code = lock(journal, index_path);
-    if (code == VDB_OK) {
-        journal->length = (uint64_t)status.st_size;
-        journal->base = base;
-        /* A new journal: its header, and its name in the folder, are durable before any record counts. */
-        if (journal->length == 0 && (code = write_fresh(journal, base)) == VDB_OK && sync_folder_of(journal->path))
-            code = vdb_fail_errno("cannot write journal '%s'", journal->path);
-    }
+    journal->base = base;
+    /* A new journal: its header, and its name in the folder, are durable before any record counts. */
+    if (journal->length == 0 && (code = write_fresh(journal, base)) == VDB_OK && sync_folder_of(journal->path))
+        code = vdb_fail_errno("cannot write journal '%s'", journal->path);
     if (code != VDB_OK)
         vdb_journal_close(journal);
     return code;
@@ -301,23 +340,7 @@ int vdb_journal_lock_existing(vdb_journal *journal, const char *index_path, int 
     *journal = (vdb_journal){.fd = -1};
     if (!name_fits(index_path))
         return VDB_OK; /* an index whose journal cannot be named has none */
-    int code = open_file(journal, index_path, O_RDWR);
-    if (code != VDB_OK || (journal->fd < 0 && errno == ENOENT)) {
-        vdb_journal_close(journal);
-        return code;
-    }
-    struct stat status;
-    if (journal->fd < 0 || fstat(journal->fd, &status) != 0)
-        code = vdb_fail_errno("cannot open journal '%s'", journal->path);
-    else
-        code = lock(journal, index_path);
-    if (code != VDB_OK) {
-        vdb_journal_close(journal);
-        return code;
-    }
-    journal->length = (uint64_t)status.st_size;
-    *found = 1;
-    return VDB_OK;
+    return open_locked(journal, index_path, 0, found);
 }
 
 int vdb_journal_has_records(const vdb_journal *journal) { return journal->length > HEADER_SIZE; }
@@ -505,6 +528,14 @@ int vdb_journal_mark_checkpoint(vdb_journal *journal, vdb_journal_base replaceme
 }
 
 int vdb_journal_reset(vdb_journal *journal, vdb_journal_base base) { return write_fresh(journal, base); }
+
+void vdb_journal_close_writer(vdb_journal *journal)
+{
+    /* Uncommitted records go, as the next open would drop them; a journal left with none goes too. */
+    if (vdb_journal_drop_uncommitted(journal) == VDB_OK && journal->length <= HEADER_SIZE)
+        (void)unlink(journal->path); /* under the lock: open_locked sees the name gone and makes a new one */
+    vdb_journal_close(journal);
+}
 
 void vdb_journal_close(vdb_journal *journal)
 {

@@ -130,4 +130,11 @@ int vdb_journal_reset(vdb_journal *journal, vdb_journal_base base);
 /* Close (and unlock) the journal; the file stays. */
 void vdb_journal_close(vdb_journal *journal);
 
+/*
+ * A writer's close: cut off what was not committed, remove the journal when
+ * nothing is left in it, then close. The file a journal's name refers to
+ * must not change meanwhile: an index is written under one name.
+ */
+void vdb_journal_close_writer(vdb_journal *journal);
+
 #endif

@@ -96,8 +96,7 @@ void vdb_index_free(vdb_index *index)
     vdb_ids_destroy(&index->ids);
     vdb_mapping_close(&index->file);
     if (index->journal) {
-        (void)vdb_journal_drop_uncommitted(index->journal); /* the next open would; readers meanwhile see less */
-        vdb_journal_close(index->journal);
+        vdb_journal_close_writer(index->journal);
         free(index->journal);
     }
     free(index->path);

@@ -39,6 +39,34 @@ Test(durable, committed_changes_survive_a_reopen_and_uncommitted_ones_do_not)
     free_fixture(&f);
 }
 
+Test(durable, a_writer_closing_with_nothing_committed_removes_its_journal)
+{
+    fixture f = make_fixture();
+    model m = f.base;
+    tu_rng rng;
+    tu_rng_seed(&rng, 9);
+    vdb_index *index = open_index(f.path, VDB_OPEN_WRITABLE);
+    cr_expect_eq(file_size(f.journal), 64, "a writable open makes its journal");
+    make_changes(index, &m, &rng, 5); /* never committed */
+    vdb_close(index);
+    cr_expect_eq(file_size(f.journal), -1, "an empty journal was left behind");
+    m = f.base; /* the changes went with the close */
+
+    index = open_index(f.path, VDB_OPEN_WRITABLE);
+    make_changes(index, &m, &rng, 5);
+    cr_assert_eq(vdb_commit(index), VDB_OK);
+    vdb_close(index);
+    cr_expect_gt(file_size(f.journal), 64, "a journal with commits was removed");
+    index = open_index(f.path, VDB_OPEN_WRITABLE);
+    cr_assert_eq(vdb_save(index, f.path), VDB_OK, "%s", vdb_last_error());
+    vdb_close(index);
+    cr_expect_eq(file_size(f.journal), -1, "the journal was left behind after a checkpoint and close");
+    index = open_index(f.path, VDB_OPEN_DEFAULT);
+    expect_matches(index, &m, "after the checkpoint");
+    vdb_close(index);
+    free_fixture(&f);
+}
+
 Test(durable, a_second_writer_is_busy_and_readers_are_not_blocked)
 {
     fixture f = make_fixture();
@@ -112,13 +140,15 @@ Test(durable, a_checkpoint_through_a_symbolic_link_replaces_its_target_and_keeps
     model m = f.base;
     tu_rng rng;
     tu_rng_seed(&rng, 5);
-    char *link = tu_path(f.dir, "link.vdb"), *journal = tu_path(f.dir, "link.vdb-journal");
+    char *link = tu_path(f.dir, "link.vdb"), *link_journal = tu_path(f.dir, "link.vdb-journal");
     cr_assert_eq(symlink("i.vdb", link), 0);
-    vdb_index *index = open_index(link, VDB_OPEN_WRITABLE); /* the journal is named from the path given */
+    vdb_index *index = open_index(link, VDB_OPEN_WRITABLE);
     make_changes(index, &m, &rng, 20);
     cr_assert_eq(vdb_commit(index), VDB_OK);
+    cr_expect_gt(file_size(f.journal), 64, "the journal is not named after the file the link leads to");
+    cr_expect_eq(file_size(link_journal), -1, "a journal was named after the link");
     cr_assert_eq(vdb_save(index, link), VDB_OK, "%s", vdb_last_error());
-    cr_expect_eq(file_size(journal), 64, "the journal holds %ld bytes after a checkpoint", file_size(journal));
+    cr_expect_eq(file_size(f.journal), 64, "the journal holds %ld bytes after a checkpoint", file_size(f.journal));
     struct stat status;
     cr_expect(lstat(link, &status) == 0 && S_ISLNK(status.st_mode), "the checkpoint replaced the link");
     vdb_close(index);
@@ -126,7 +156,7 @@ Test(durable, a_checkpoint_through_a_symbolic_link_replaces_its_target_and_keeps
     expect_matches(index, &m, "the link's target after the checkpoint");
     vdb_close(index);
     free(link);
-    free(journal);
+    free(link_journal);
     free_fixture(&f);
 }
 
