@@ -65,15 +65,18 @@ int cmd_info(int argc, char **argv)
     printf("ef_search        %u\n", cfg.ef_search);
     if (size >= 0)
         printf("file size        %lld bytes (%.1f MiB)\n", size, (double)size / (1024.0 * 1024.0));
-    char *journal = malloc(strlen(path) + sizeof "-journal");
+    /* The journal is named after the file, not a symlink to it (docs/format.md, "Journal"). */
+    char *file = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : strdup(path);
+    char *journal = file ? malloc(strlen(file) + sizeof "-journal") : NULL;
     if (journal) {
-        sprintf(journal, "%s-journal", path);
+        sprintf(journal, "%s-journal", file);
         if (stat(journal, &st) == 0)
             printf("journal          %lld bytes (%s)\n", (long long)st.st_size, journal);
         else
             printf("journal          none\n");
         free(journal);
     }
+    free(file);
     printf("library version  %s\n", vdb_version_string());
     vdb_close(index);
     return CLI_EXIT_OK;
