@@ -267,6 +267,25 @@ int main(int argc, char **argv)
     commit(index);
     emit_once("many", W | B, finish(index));
 
+    /* Every vector deleted, then new ones: a graph whose every node is dead takes an insert. */
+    uint64_t all[FUZZ_JOURNAL_COUNT];
+    for (uint64_t id = 0; id < FUZZ_JOURNAL_COUNT; id++)
+        all[id] = id;
+    index = start();
+    change(index, VDB_RECORD_DELETE, all, FUZZ_JOURNAL_COUNT, 0);
+    commit(index);
+    change(index, VDB_RECORD_ADD, NULL, 2, 40);
+    commit(index);
+    emit_once("delete-all-then-add", W | B | S, finish(index));
+
+    /* Every vector replaced, twice. */
+    index = start();
+    change(index, VDB_RECORD_UPSERT, all, FUZZ_JOURNAL_COUNT, 0);
+    commit(index);
+    change(index, VDB_RECORD_UPSERT, all, FUZZ_JOURNAL_COUNT / 2, 0);
+    commit(index);
+    emit_once("upsert-all", W | B | S, finish(index));
+
     /* The journal of another file (the header names it): refused when it has commits. */
     journal other = *add_ids;
     fuzz_journal_set_base(other.bytes, other.size, OTHER_FILE);
