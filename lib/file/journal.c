@@ -385,7 +385,8 @@ int vdb_journal_replay(vdb_journal *journal, vdb_journal_base base, int keep_int
         return vdb_fail_errno("cannot read journal '%s'", journal->path);
     }
     journal->length = got; /* shorter when a writer emptied it meanwhile: what was read is all there is */
-    vdb_journal_base extends;
+    /* Read only after decode_header succeeded; set anyway, since GCC 12 at -O2 cannot tell (maybe-uninitialized). */
+    vdb_journal_base extends = {0};
     int code = decode_header(bytes, journal->length, journal->path, &extends);
     scan found = scan_records(bytes, journal->length, base);
     /*
