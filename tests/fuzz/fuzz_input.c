@@ -15,7 +15,7 @@
 enum { MAX_FILES = 8, MAX_PATH = 512 };
 
 static char folder[MAX_PATH];
-static char paths[MAX_FILES][MAX_PATH]; /* paths[0] is the input file, the rest its aliases */
+static char paths[MAX_FILES][MAX_PATH]; /* paths[0] is the input file, the rest its aliases and other files */
 static int path_count;
 
 static void remove_folder(void)
@@ -55,6 +55,13 @@ const char *fuzz_input_alias(const char *name)
     if (symlink(strrchr(paths[0], '/') + 1, path) != 0)
         abort();
     return path;
+}
+
+const char *fuzz_input_other(const char *name)
+{
+    if (path_count == 0)
+        abort();
+    return add_path(name);
 }
 
 void fuzz_input_write(const uint8_t *data, size_t size)

@@ -15,6 +15,9 @@ const char *fuzz_input_path(const char *name);
 /* Another name for the input file (a symlink beside it): for readers that go by a name's ending. */
 const char *fuzz_input_alias(const char *name);
 
+/* A path for another file in the input's folder, removed with it at exit (the file is not made here). */
+const char *fuzz_input_other(const char *name);
+
 /* Replace the input file's bytes with data. */
 void fuzz_input_write(const uint8_t *data, size_t size);
 

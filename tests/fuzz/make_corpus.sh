@@ -3,18 +3,25 @@
 # fuzzes copies of them): small files the fuzzer can mutate into every branch
 # of a reader. Deterministic: the same vdb tool writes the same bytes.
 #
-#   bash tests/fuzz/make_corpus.sh [VDB_TOOL]     (default build-release/tools/vdb)
+#   bash tests/fuzz/make_corpus.sh [VDB_TOOL] [JOURNAL_SEEDS_TOOL]
+#       (defaults build-release/tools/vdb, build-fuzz/tests/fuzz/make_journal_seeds)
 #
 # Index files (fuzz_open, fuzz_verify): tiny indexes saved by the library, one
 # per metric, one whose ids are no longer 0..n-1, an empty one, and a header
 # cut from its file. Vector files (fuzz_vectors): .npy of format 1.0 (as
-# `vdb gen` writes it), 2.0 and 3.0, a 1-D .npy, .fvecs, raw float32. Files
+# `vdb gen` writes it), 2.0 and 3.0, a 1-D .npy, .fvecs, raw float32.
+# Journals (fuzz_journal): written by make_journal_seeds (make_journal_seeds.c
+# says which), a program of the fuzz build, since each names the index the
+# target builds by that file's checksum (cmake --build build-fuzz --target
+# make_journal_seeds, as tests/README.md configures build-fuzz). Files
 # this script did not write are left alone: regression-* are inputs of past
 # findings, kept as seeds so that the fix stays tested.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 vdb=${1:-build-release/tools/vdb}
+journal_seeds=${2:-build-fuzz/tests/fuzz/make_journal_seeds}
 [ -x "$vdb" ] || { echo "make_corpus: no vdb tool at $vdb (build it: cmake -B build-release && cmake --build build-release)" >&2; exit 1; }
+[ -x "$journal_seeds" ] || { echo "make_corpus: no make_journal_seeds at $journal_seeds (build it in the fuzz build: cmake --build build-fuzz --target make_journal_seeds)" >&2; exit 1; }
 corpus=tests/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -71,6 +78,10 @@ npy 3 '(6, 3)' "$tmp/rows.f32" "$corpus/fuzz_vectors/v3.npy"
 npy 1 '(18,)' "$tmp/rows.f32" "$corpus/fuzz_vectors/1d.npy"
 "$vdb" gen "$corpus/fuzz_vectors/rows.fvecs" --count 6 --dim 3 --seed 4 >/dev/null
 "$vdb" gen "$corpus/fuzz_vectors/rows.raw" --count 105 --dim 8 --seed 5 --format raw >/dev/null
+
+# Journals, each a control byte and the journal's bytes (journal_input.h).
+mkdir -p "$corpus/fuzz_journal"
+"$journal_seeds" "$corpus/fuzz_journal"
 
 # A check of npy() against the tool's writer.
 npy 1 '(6, 3)' "$tmp/rows.f32" "$tmp/v1.npy"
