@@ -18,13 +18,13 @@
 
 enum { AT_BASE_CRC = 16, AT_BASE_LENGTH = 24, AT_HEADER_CRC = 60, AT_TYPE = 4, AT_SIZE = 8 };
 
-static void put32(uint8_t *at, uint32_t value)
+void fuzz_put32(uint8_t *at, uint32_t value)
 {
     for (int i = 0; i < 4; i++)
         at[i] = (uint8_t)(value >> 8 * i);
 }
 
-static void put64(uint8_t *at, uint64_t value)
+void fuzz_put64(uint8_t *at, uint64_t value)
 {
     for (int i = 0; i < 8; i++)
         at[i] = (uint8_t)(value >> 8 * i);
@@ -88,9 +88,9 @@ void fuzz_journal_set_base(uint8_t *bytes, size_t size, fuzz_journal_base base)
 {
     if (size < FUZZ_JOURNAL_HEADER)
         return;
-    put32(bytes + AT_BASE_CRC, base.header_crc);
-    put64(bytes + AT_BASE_LENGTH, base.length);
-    put32(bytes + AT_HEADER_CRC, vdb_crc32c(0, bytes, AT_HEADER_CRC));
+    fuzz_put32(bytes + AT_BASE_CRC, base.header_crc);
+    fuzz_put64(bytes + AT_BASE_LENGTH, base.length);
+    fuzz_put32(bytes + AT_HEADER_CRC, vdb_crc32c(0, bytes, AT_HEADER_CRC));
 }
 
 void fuzz_journal_fix_records(uint8_t *bytes, size_t size, int fix_crcs, const fuzz_journal_base *checkpoint)
@@ -103,13 +103,13 @@ void fuzz_journal_fix_records(uint8_t *bytes, size_t size, int fix_crcs, const f
             break; /* not whole: a torn tail stays torn */
         int changed = 0;
         if (checkpoint && get32(record + AT_TYPE) == VDB_RECORD_CHECKPOINT && length == 16) {
-            put32(record + FUZZ_JOURNAL_RECORD_HEADER, checkpoint->header_crc);
-            put32(record + FUZZ_JOURNAL_RECORD_HEADER + 4, 0);
-            put64(record + FUZZ_JOURNAL_RECORD_HEADER + 8, checkpoint->length);
+            fuzz_put32(record + FUZZ_JOURNAL_RECORD_HEADER, checkpoint->header_crc);
+            fuzz_put32(record + FUZZ_JOURNAL_RECORD_HEADER + 4, 0);
+            fuzz_put64(record + FUZZ_JOURNAL_RECORD_HEADER + 8, checkpoint->length);
             changed = 1;
         }
         if (fix_crcs || changed)
-            put32(record, vdb_crc32c(0, record + 4, FUZZ_JOURNAL_RECORD_HEADER - 4 + (size_t)length));
+            fuzz_put32(record, vdb_crc32c(0, record + 4, FUZZ_JOURNAL_RECORD_HEADER - 4 + (size_t)length));
         size_t step = FUZZ_JOURNAL_RECORD_HEADER + (size_t)length;
         offset += (step + FUZZ_JOURNAL_ALIGN - 1) / FUZZ_JOURNAL_ALIGN * FUZZ_JOURNAL_ALIGN;
     }

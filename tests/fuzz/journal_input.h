@@ -44,6 +44,10 @@ typedef struct {
     uint64_t length;
 } fuzz_journal_base;
 
+/* Little-endian stores, as the journal's fields are. */
+void fuzz_put32(uint8_t *at, uint32_t value);
+void fuzz_put64(uint8_t *at, uint64_t value);
+
 /*
  * Vector `id` of the index; journals of the seeds use it for more ids too.
  * Small whole numbers, so that every distance is exact and the graph is the

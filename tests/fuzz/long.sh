@@ -25,15 +25,7 @@ build=${2:-build-fuzz}
 jobs=${JOBS:-1}
 case $seconds in '' | *[!0-9]*) echo "long.sh: SECONDS_PER_TARGET must be a whole number, not '$seconds'" >&2; exit 2 ;; esac
 case $jobs in '' | 0 | *[!0-9]*) echo "long.sh: JOBS must be a whole number of 1 or more, not '$jobs'" >&2; exit 2 ;; esac
-command -v clang >/dev/null || { echo "long.sh: needs clang (bash .ci/install-deps.sh --tests)" >&2; exit 1; }
-
-cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DVDB_BUILD_FUZZ=ON -DVDB_TEST_CRITERION_SHIM=ON \
-    -DVDB_BUILD_TOOLS=OFF -DVDB_BUILD_BENCH=OFF >/dev/null
-mapfile -t targets <"$build/tests/fuzz/targets.txt"
-cmake --build "$build" -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" --target "${targets[@]}" >/dev/null
-
-command -v llvm-symbolizer >/dev/null || export ASAN_OPTIONS="allow_addr2line=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+source tests/fuzz/build.sh
 
 scratch=${LONG_DIR:-$(cd "$build" && pwd)/fuzz-long/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$scratch"

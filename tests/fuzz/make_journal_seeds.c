@@ -126,18 +126,6 @@ static void emit_once(const char *name, uint8_t control, journal *j)
     free(j);
 }
 
-static void put32(uint8_t *at, uint32_t value)
-{
-    for (int i = 0; i < 4; i++)
-        at[i] = (uint8_t)(value >> 8 * i);
-}
-
-static void put64(uint8_t *at, uint64_t value)
-{
-    for (int i = 0; i < 8; i++)
-        at[i] = (uint8_t)(value >> 8 * i);
-}
-
 static uint64_t get64(const uint8_t *at)
 {
     uint64_t value = 0;
@@ -170,11 +158,11 @@ static void append_checkpoint(journal *j, fuzz_journal_base file)
 {
     uint8_t *record = j->bytes + j->size;
     memset(record, 0, FUZZ_JOURNAL_RECORD_HEADER + 16);
-    put32(record + 4, VDB_RECORD_CHECKPOINT);
-    put64(record + 8, 16);
-    put32(record + 16, file.header_crc);
-    put64(record + 24, file.length);
-    put32(record, vdb_crc32c(0, record + 4, FUZZ_JOURNAL_RECORD_HEADER - 4 + 16));
+    fuzz_put32(record + 4, VDB_RECORD_CHECKPOINT);
+    fuzz_put64(record + 8, 16);
+    fuzz_put32(record + 16, file.header_crc);
+    fuzz_put64(record + 24, file.length);
+    fuzz_put32(record, vdb_crc32c(0, record + 4, FUZZ_JOURNAL_RECORD_HEADER - 4 + 16));
     j->size += FUZZ_JOURNAL_RECORD_HEADER + 16;
 }
 
@@ -309,10 +297,10 @@ int main(int argc, char **argv)
 
     /* Committed records that parse but do not apply: a NaN, and the delete of an id not there. */
     journal nan = *add_ids;
-    put32(nan.bytes + record_at(add_ids, 0) + FUZZ_JOURNAL_RECORD_HEADER + 16 + 3 * 8 + 4, 0x7fc00000u);
+    fuzz_put32(nan.bytes + record_at(add_ids, 0) + FUZZ_JOURNAL_RECORD_HEADER + 16 + 3 * 8 + 4, 0x7fc00000u);
     emit("nan-vector", W | B | R, &nan);
     journal absent = *deletes;
-    put64(absent.bytes + record_at(deletes, 0) + FUZZ_JOURNAL_RECORD_HEADER + 8, 9999);
+    fuzz_put64(absent.bytes + record_at(deletes, 0) + FUZZ_JOURNAL_RECORD_HEADER + 8, 9999);
     emit("delete-absent", W | B | R, &absent);
 
     unlink(journal_path);

@@ -14,17 +14,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 build=${2:-build-fuzz}
 case $seconds in '' | *[!0-9]*) echo "run.sh: SECONDS_PER_TARGET must be a whole number, not '$seconds'" >&2; exit 2 ;; esac
-command -v clang >/dev/null || { echo "run.sh: needs clang (bash .ci/install-deps.sh --tests)" >&2; exit 1; }
-
-cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DVDB_BUILD_FUZZ=ON -DVDB_TEST_CRITERION_SHIM=ON \
-    -DVDB_BUILD_TOOLS=OFF -DVDB_BUILD_BENCH=OFF >/dev/null
-mapfile -t targets <"$build/tests/fuzz/targets.txt"
-cmake --build "$build" -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" --target "${targets[@]}" >/dev/null
-
-# Symbolized stacks in reports: llvm-symbolizer comes with the llvm package, not
-# with clang; binutils' addr2line (always there beside clang) does it too.
-command -v llvm-symbolizer >/dev/null || export ASAN_OPTIONS="allow_addr2line=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+source tests/fuzz/build.sh
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vdb-fuzz-run.XXXXXX")
 # The files a target writes while it runs (its input as a file; fuzz_journal's
