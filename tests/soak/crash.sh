@@ -3,7 +3,7 @@
 # random moments, many times, and check after each kill that the index holds
 # the last commit the child saw return, or the one in flight (the test
 # crash/a_crash_at_any_moment_... in tests/unit/crash.c; the test
-# command runs it 60 times). Not part of the test command: the figures go in
+# command runs it 200 times). Not part of the test command: the figures go in
 # the notes of the work that needs them.
 #
 #   bash tests/soak/crash.sh [KILLS] [BUILD_DIR]    (defaults: 2000, build-release)

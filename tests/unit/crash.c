@@ -72,7 +72,7 @@ static model script_state(const model *base, uint64_t seed, uint64_t changes)
 Test(crash, a_crash_at_any_moment_leaves_the_last_commit_or_the_one_in_flight, .timeout = 1800)
 {
     const char *env = getenv("VDB_CRASH_KILLS");
-    int kills = env ? atoi(env) : 60;
+    int kills = env ? atoi(env) : 200; /* hundreds in the test command; tests/soak/crash.sh runs thousands */
     crash_board *board = mmap(NULL, sizeof *board, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(board, MAP_FAILED);
     tu_rng timing;
