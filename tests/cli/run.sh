@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `vdb` command-line tool on a small data set: build,
 # info, search, delete, add, upsert, search --filter, the journal beside an
-# index (a program holding it writable), and every kind of bad input. Each change is followed by `vdb verify`, and each refused change by
+# index (a program holding it writable; a damaged one and --recover), and
+# every kind of bad input. Each change is followed by `vdb verify`, and each refused change by
 # a byte comparison with the file before it, so an index is never seen
 # half-written or changed by a command that failed.
 #   bash tests/cli/run.sh [BUILD_DIR]      (default: build-release)
@@ -138,6 +139,10 @@ start=$SECONDS
 for cmd in gen build add upsert delete search info verify bench; do
     run "$cmd" --help
     if [ "$status" -eq 0 ] && [[ "$out" == "usage: vdb $cmd "* ]]; then pass "$cmd --help"; else fail "$cmd --help" "exit $status" "$out"; fi
+done
+for cmd in add upsert delete search info bench; do
+    run "$cmd" --help
+    check "$cmd --help describes --recover" grep -q -- '--recover  .*damaged INDEX-journal' <<<"$out"
 done
 run --help
 for cmd in add upsert delete; do
@@ -334,6 +339,70 @@ printf '1\n2\0003\n' >nul.txt
 refused "an id file holding a NUL byte" 1 "'nul.txt' line 2 holds a NUL byte" delete data.vdb --ids nul.txt
 refused "an id file that is a folder" 1 "id file '.' is a directory" delete data.vdb --ids .
 refused "a folder as the index" 1 "it is a directory" delete . 1
+
+# --- a damaged journal and --recover ------------------------------------------
+# The vdb commands save in place (a checkpoint, which empties the journal), so a
+# helper program stands in for an application: it deletes ids in commits of
+# their own and closes the index without saving, leaving the commits in
+# INDEX-journal, and prints the journal's size after each commit. A byte
+# changed inside the second commit's first record damages the journal before
+# its last commit: every open refuses it, unless --recover keeps commit 1.
+journal_commits="$build_dir/tests/cli_journal_commits"
+if [ -x "$journal_commits" ]; then
+    # damage INDEX: commits deleting ids 100 and 101, then id 101's low byte in the second set to 0xff.
+    damage() {
+        local commits second
+        commits=$("$journal_commits" "$1" 100 101) || true
+        second=$(awk '$1 == "commit" && $2 == "1:" { print $4 }' <<<"$commits")
+        check "$1: the helper committed two deletes (commit 2 from byte ${second:-?})" [ -n "$second" -a -s "$1-journal" ]
+        check "$1: an intact journal's two commits apply" [ "$(info_field "$1" live)" = $((live_before - 2)) ]
+        # The record: 16-byte header, count (8 bytes), then the id (8 bytes, little-endian; 101 is 0x65).
+        printf '\xff' | dd of="$1-journal" bs=1 seek=$((second + 24)) conv=notrunc status=none
+        damaged_at=$second
+    }
+    cp data.vdb damaged.vdb
+    live_before=$(info_field damaged.vdb live)
+    damage damaged.vdb
+    cp damaged.vdb-journal journal.before
+    refused "info refuses a journal damaged before its last commit" 1 \
+        "damaged.vdb-journal' is damaged at byte $damaged_at, in commit 2.*; run again with --recover to keep the intact commits$" \
+        info damaged.vdb
+    refused "search refuses it, naming --recover" 1 "run again with --recover" search damaged.vdb data.npy --k 1
+    refused "bench refuses it, naming --recover" 1 "run again with --recover" bench damaged.vdb --nq 5
+    refused "delete refuses it, naming --recover" 1 "run again with --recover" delete damaged.vdb 102
+    refused "add refuses it, naming --recover" 1 "run again with --recover" add damaged.vdb ten.npy
+    check "the refusals left the journal as it was" cmp -s journal.before damaged.vdb-journal
+    ok "info --recover" info --recover damaged.vdb
+    check "info --recover: commit 1's delete applied, commit 2's not ($((live_before - 1)) live)" \
+        grep -q "^live  *$((live_before - 1))$" <<<"$out"
+    ok "info INDEX --recover (the option after INDEX)" info damaged.vdb --recover
+    ok "search --recover" search --recover damaged.vdb data.npy --k 2 --filter <(printf '100\n101\n')
+    check "search --recover: id 100 is deleted (commit 1), id 101 is not (commit 2)" empty "$(results_outside 101)"
+    check "search --recover: row 101 finds id 101" grep -q '^query 101: 101:0$' <<<"$out"
+    ok "bench --recover" bench damaged.vdb --recover --nq 5 --threads 1
+    check "bench --recover opens $((live_before - 1)) vectors" grep -q "^index: *$((live_before - 1)) x 16," <<<"$out"
+    refused "bench --recover with a vector file" 2 "--recover is for an index file's journal" bench data.npy --recover
+    check "the read-only opens left the journal as it was" cmp -s journal.before damaged.vdb-journal
+    ok "delete --recover" delete --recover damaged.vdb 102
+    check "delete --recover reports $((live_before - 2)) live" grep -q " -> damaged.vdb: $((live_before - 2)) live, " <<<"$out"
+    check "no journal is left (--recover cut it, the save emptied it)" [ ! -e damaged.vdb-journal ]
+    ok "info without --recover afterwards" info damaged.vdb
+    check "info afterwards: $((live_before - 2)) live" [ "$(info_field damaged.vdb live)" = $((live_before - 2)) ]
+    verified "verify after delete --recover" damaged.vdb
+    ok "search without --recover afterwards" search damaged.vdb data.npy --k 3 --filter <(printf '100\n101\n102\n')
+    check "search afterwards: only id 101 of 100..102 is left" empty "$(results_outside 101)"
+
+    # With --output the change goes elsewhere, but the journal is still cut for good: commit 1 stays, 2 is gone.
+    cp data.vdb damaged2.vdb
+    damage damaged2.vdb
+    ok "add --recover --output" add --recover damaged2.vdb ten.npy --ids <(seq 400000 400009) --output recovered.vdb
+    check "the --output file holds commit 1 and the rows ($((live_before + 9)) live)" \
+        [ "$(info_field recovered.vdb live)" = $((live_before + 9)) ]
+    ok "info without --recover on the index whose journal was cut" info damaged2.vdb
+    check "its journal keeps commit 1 ($((live_before - 1)) live)" [ "$(info_field damaged2.vdb live)" = $((live_before - 1)) ]
+else
+    echo "skip  a damaged journal and --recover (no $journal_commits: configure with VDB_BUILD_TESTS=ON)"
+fi
 
 # --- a program holding the index writable ------------------------------------
 # libvdb's writable open takes an exclusive flock on INDEX-journal and holds it

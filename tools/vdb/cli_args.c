@@ -35,6 +35,19 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * A journal damaged before its last commit is refused with VDB_EFORMAT and a
+ * message that names VDB_OPEN_RECOVER; the commands pass that flag for
+ * --recover, so the user is told about the option. Messages are read for
+ * nothing else.
+ */
+static const char *recover_hint(int code, const char *detail)
+{
+    if (code == VDB_EFORMAT && strstr(detail, "VDB_OPEN_RECOVER"))
+        return "; run again with --recover to keep the intact commits";
+    return "";
+}
+
 void cli_lib_error(const char *cmd, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -45,7 +58,7 @@ void cli_lib_error(const char *cmd, int code, const char *fmt, ...)
     const char *detail = vdb_last_error();
     if (strcmp(detail, "no error") == 0)
         detail = vdb_strerror(code);
-    fprintf(stderr, ": %s\n", detail);
+    fprintf(stderr, ": %s%s\n", detail, recover_hint(code, detail));
     va_end(ap);
 }
 
@@ -55,9 +68,9 @@ void cli_file_error(const char *cmd, int code, const char *what, const char *pat
     if (strcmp(detail, "no error") == 0)
         detail = vdb_strerror(code);
     if (strstr(detail, path))
-        fprintf(stderr, "vdb %s: %s\n", cmd, detail);
+        fprintf(stderr, "vdb %s: %s%s\n", cmd, detail, recover_hint(code, detail));
     else
-        fprintf(stderr, "vdb %s: %s '%s': %s\n", cmd, what, path, detail);
+        fprintf(stderr, "vdb %s: %s '%s': %s%s\n", cmd, what, path, detail, recover_hint(code, detail));
 }
 
 void cli_print_help(const char *text) { fputs(text, stdout); }

@@ -66,7 +66,12 @@ const char *cli_metric_name(int metric);
 void cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* cli_error, then "Try 'vdb <cmd> --help'.": for command lines we cannot run. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
-/* "vdb <cmd>: <what>: <vdb_last_error()>" for a libvdb call that returned `code`. */
+/*
+ * "vdb <cmd>: <what>: <vdb_last_error()>" for a libvdb call that returned
+ * `code`. A damaged journal's VDB_EFORMAT, whose message names
+ * VDB_OPEN_RECOVER, gets "; run again with --recover ..." appended (here and
+ * in cli_file_error).
+ */
 void cli_lib_error(const char *cmd, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
 
 /*

@@ -47,6 +47,9 @@ static const char ADD_HELP[] = "usage: vdb add INDEX VECTORS [--ids FILE] [optio
                                "                  0..18446744073709551614\n"
                                "  --threads T     threads linking the rows in, 0 = all cores (default 0)\n"
                                "  --output FILE   save the changed index to FILE, leaving INDEX as it is\n"
+                               "  --recover       apply the intact commits of a damaged INDEX-journal and\n"
+                               "                  drop the rest: the journal is cut there for good (even\n"
+                               "                  with --output, or when the change then fails)\n"
                                "  -h, --help      show this help\n"
                                "\n"
                                "INDEX is checked completely (as 'vdb verify' does) before it is changed,\n"
@@ -54,6 +57,8 @@ static const char ADD_HELP[] = "usage: vdb add INDEX VECTORS [--ids FILE] [optio
                                "Changes a program committed to INDEX's journal (INDEX-journal) are applied\n"
                                "first, and the save in place keeps them too and empties the journal; while\n"
                                "a program holds INDEX open writable the command fails, changing nothing.\n"
+                               "A journal damaged before its last commit fails the command, changing\n"
+                               "nothing, unless --recover is given.\n"
                                "A progress bar is drawn on stderr when it is a terminal. The summary names\n"
                                "the ids given and the live and deleted vector counts after the change.\n";
 
@@ -62,14 +67,18 @@ static const char UPSERT_HELP[] = "usage: vdb upsert INDEX VECTORS --ids FILE [o
                                   "Put row i of VECTORS into INDEX under the i-th id of FILE: a new id is\n"
                                   "added, an id INDEX holds has its vector replaced. Then save INDEX in\n"
                                   "place. VECTORS is raw float32 rows of INDEX's dimension, .fvecs or .npy.\n"
-                                  "All or nothing, the save is atomic, and INDEX's journal and a program\n"
-                                  "holding INDEX writable are dealt with, as for 'vdb add'.\n"
+                                  "All or nothing, the save is atomic, and INDEX's journal (damaged too, with\n"
+                                  "--recover) and a program holding INDEX writable are dealt with, as for\n"
+                                  "'vdb add'.\n"
                                   "\n"
                                   "  --ids FILE      an id for each row of VECTORS, each id once: a text file\n"
                                   "                  of one decimal id per line (blank lines skipped; '-' reads\n"
                                   "                  stdin), or a .npy array of int32, uint32, int64 or uint64\n"
                                   "  --threads T     threads linking the rows in, 0 = all cores (default 0)\n"
                                   "  --output FILE   save the changed index to FILE, leaving INDEX as it is\n"
+                                  "  --recover       apply the intact commits of a damaged INDEX-journal and\n"
+                                  "                  drop the rest: the journal is cut there for good (even\n"
+                                  "                  with --output, or when the change then fails)\n"
                                   "  -h, --help      show this help\n"
                                   "\n"
                                   "The summary counts the ids replaced and added; a replaced vector counts as\n"
@@ -281,10 +290,12 @@ static int run_add(add_mode mode, int argc, char **argv)
     const char *cmd = mode == MODE_ADD ? "add" : "upsert";
     const char *ids_path = NULL, *output = NULL;
     uint32_t threads = 0;
+    int recover = 0;
     cli_opt opts[] = {
         {"ids", CLI_STRING, &ids_path, 0},
         {"threads", CLI_U32, &threads, 0},
         {"output", CLI_STRING, &output, 0},
+        {"recover", CLI_FLAG, &recover, 0},
     };
     const char *pos[2];
     size_t npos = 0;
@@ -312,7 +323,7 @@ static int run_add(add_mode mode, int argc, char **argv)
     if (ids_path && id_list_read(cmd, ids_path, &job.ids) != 0)
         return CLI_EXIT_FAIL;
     index_edit edit;
-    if (index_edit_open(cmd, pos[0], output, &edit) != 0) {
+    if (index_edit_open(cmd, pos[0], output, recover, &edit) != 0) {
         id_list_free(&job.ids);
         return CLI_EXIT_FAIL;
     }

@@ -59,6 +59,10 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
                            "  --first F             first row of the vector file (default 0)\n"
                            "  --count N             rows (default: to the end of the file, or the index's count)\n"
                            "  --vectors FILE        ground-truth rows for an INDEX argument\n"
+                           "Opening (index file only):\n"
+                           "  --recover             apply the intact commits of a damaged INDEX-journal and\n"
+                           "                        leave out the rest (the journal is not changed); without\n"
+                           "                        it such a journal is an error\n"
                            "Queries:\n"
                            "  --queries FILE        query vectors (raw files: the index's dimension)\n"
                            "  --nq N                random queries, uniform [0,1) (default 1000); with\n"
@@ -86,7 +90,7 @@ typedef struct bench_args {
     uint32_t dim, m, ef_construction, threads, k;
     uint64_t seed, first, count, nq, query_seed, query_first;
     const char *metric, *vectors, *queries, *ef_list;
-    int json;
+    int json, recover;
 } bench_args;
 
 enum {
@@ -106,6 +110,7 @@ enum {
     O_THREADS,
     O_JSON,
     O_QFIRST,
+    O_RECOVER,
     N_OPTS
 };
 
@@ -145,7 +150,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
         }
         vdb_index *index;
         double start = timing_now();
-        int rc = vdb_open(&index, path, VDB_OPEN_DEFAULT);
+        int rc = vdb_open(&index, path, a->recover ? VDB_OPEN_RECOVER : VDB_OPEN_DEFAULT);
         rep->load_seconds = timing_now() - start;
         if (rc != VDB_OK) {
             cli_file_error("bench", rc, "cannot open index", path);
@@ -167,6 +172,10 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
 
     if (a->vectors) {
         cli_usage_error("bench", "--vectors is for an index file; '%s' is itself the vector file", path);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->recover) {
+        cli_usage_error("bench", "--recover is for an index file's journal; '%s' is a vector file", path);
         return CLI_EXIT_USAGE;
     }
     if (a->dim == 0 && vec_file_needs_dim(path)) {
@@ -443,6 +452,7 @@ int cmd_bench(int argc, char **argv)
         [O_THREADS] = {"threads", CLI_U32, &a.threads, 0},
         [O_JSON] = {"json", CLI_FLAG, &a.json, 0},
         [O_QFIRST] = {"query-first", CLI_U64, &a.query_first, 0},
+        [O_RECOVER] = {"recover", CLI_FLAG, &a.recover, 0},
     };
     const char *pos[1];
     size_t npos = 0;

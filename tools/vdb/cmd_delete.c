@@ -29,6 +29,9 @@ static const char HELP[] = "usage: vdb delete INDEX ID... [options]\n"
                            "                  (blank lines skipped; '-' reads stdin), or a .npy array of\n"
                            "                  int32, uint32, int64 or uint64\n"
                            "  --output FILE   save the changed index to FILE, leaving INDEX as it is\n"
+                           "  --recover       apply the intact commits of a damaged INDEX-journal and\n"
+                           "                  drop the rest: the journal is cut there for good (even with\n"
+                           "                  --output, or when the change then fails)\n"
                            "  -h, --help      show this help\n"
                            "\n"
                            "Prints the counts after the change: live vectors, and vectors deleted (by\n"
@@ -37,15 +40,18 @@ static const char HELP[] = "usage: vdb delete INDEX ID... [options]\n"
                            "against other commands changing it at once. Changes a program committed to\n"
                            "INDEX-journal are applied first, and the save in place keeps them too and\n"
                            "empties the journal; while a program holds INDEX open writable the command\n"
-                           "fails, changing nothing.\n";
+                           "fails, changing nothing. A journal damaged before its last commit fails the\n"
+                           "command, changing nothing, unless --recover is given.\n";
 /* clang-format on */
 
 int cmd_delete(int argc, char **argv)
 {
     const char *ids_path = NULL, *output = NULL;
+    int recover = 0;
     cli_opt opts[] = {
         {"ids", CLI_STRING, &ids_path, 0},
         {"output", CLI_STRING, &output, 0},
+        {"recover", CLI_FLAG, &recover, 0},
     };
     const char **pos = malloc((size_t)argc * sizeof *pos);
     if (!pos) {
@@ -105,7 +111,7 @@ int cmd_delete(int argc, char **argv)
     }
 
     index_edit edit;
-    if (index_edit_open("delete", pos[0], output, &edit) != 0)
+    if (index_edit_open("delete", pos[0], output, recover, &edit) != 0)
         goto done;
     double start = timing_now();
     int rc = vdb_delete(edit.index, ids.ids, ids.count);

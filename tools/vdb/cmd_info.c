@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 /* clang-format off: help text is laid out as it prints */
-static const char HELP[] = "usage: vdb info INDEX\n"
+static const char HELP[] = "usage: vdb info INDEX [--recover]\n"
                            "\n"
                            "Print an index file's vector counts, dimension, metric, build parameters,\n"
                            "file size, journal size and the version of libvdb reading it. Reads only\n"
@@ -29,17 +29,33 @@ static const char HELP[] = "usage: vdb info INDEX\n"
                            "           writable keeps its changes until a save in place (a checkpoint)\n"
                            "           folds them into the file; 'none' when there is none\n"
                            "\n"
+                           "  --recover   apply the intact commits of a damaged INDEX-journal and leave\n"
+                           "              out the rest (the journal is not changed); without it such a\n"
+                           "              journal is an error\n"
                            "  -h, --help  show this help\n";
 /* clang-format on */
 
 int cmd_info(int argc, char **argv)
 {
+    int recover = 0;
+    cli_opt opts[] = {
+        {"recover", CLI_FLAG, &recover, 0},
+    };
     const char *path;
-    int exit_code = cli_parse_one_path("info", argc, argv, HELP, "INDEX", &path);
-    if (exit_code >= 0)
-        return exit_code;
+    size_t npos = 0;
+    int parsed = cli_parse("info", argc, argv, opts, sizeof opts / sizeof *opts, &path, 1, &npos);
+    if (parsed == CLI_HELP) {
+        cli_print_help(HELP);
+        return CLI_EXIT_OK;
+    }
+    if (parsed != CLI_PARSED)
+        return CLI_EXIT_USAGE;
+    if (npos != 1) {
+        cli_usage_error("info", "missing INDEX");
+        return CLI_EXIT_USAGE;
+    }
     vdb_index *index;
-    int rc = vdb_open(&index, path, VDB_OPEN_DEFAULT);
+    int rc = vdb_open(&index, path, recover ? VDB_OPEN_RECOVER : VDB_OPEN_DEFAULT);
     if (rc != VDB_OK) {
         cli_file_error("info", rc, "cannot open index", path);
         return CLI_EXIT_FAIL;

@@ -40,6 +40,9 @@ static const char HELP[] = "usage: vdb search INDEX [QUERIES] [options]\n"
                            "                 a file), or a .npy array of int32, uint32, int64 or uint64.\n"
                            "                 Listed ids the index does not hold are ignored, so a query\n"
                            "                 finds fewer than k when fewer than k listed ids are held.\n"
+                           "  --recover      apply the intact commits of a damaged INDEX-journal and leave\n"
+                           "                 out the rest (the journal is not changed); without it such a\n"
+                           "                 journal is an error\n"
                            "  -h, --help     show this help\n";
 /* clang-format on */
 
@@ -151,11 +154,13 @@ int cmd_search(int argc, char **argv)
 {
     uint32_t k = 10, ef = 0, dim = 0;
     const char *filter_path = NULL;
+    int recover = 0;
     cli_opt opts[] = {
         {"k", CLI_U32, &k, 0},
         {"ef", CLI_U32, &ef, 0},
         {"dim", CLI_U32, &dim, 0},
         {"filter", CLI_STRING, &filter_path, 0},
+        {"recover", CLI_FLAG, &recover, 0},
     };
     const char *pos[2];
     size_t npos = 0;
@@ -203,7 +208,7 @@ int cmd_search(int argc, char **argv)
     }
 
     vdb_index *index;
-    int rc = vdb_open(&index, pos[0], VDB_OPEN_DEFAULT);
+    int rc = vdb_open(&index, pos[0], recover ? VDB_OPEN_RECOVER : VDB_OPEN_DEFAULT);
     if (rc != VDB_OK) {
         cli_file_error("search", rc, "cannot open index", pos[0]);
         vdb_filter_close(filter);

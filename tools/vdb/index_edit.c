@@ -82,7 +82,7 @@ static int lock_index(const char *cmd, const char *path, index_edit *edit, struc
     return -1;
 }
 
-int index_edit_open(const char *cmd, const char *path, const char *output, index_edit *edit)
+int index_edit_open(const char *cmd, const char *path, const char *output, int recover, index_edit *edit)
 {
     memset(edit, 0, sizeof *edit);
     edit->lock_fd = -1;
@@ -134,7 +134,8 @@ int index_edit_open(const char *cmd, const char *path, const char *output, index
             return -1;
         }
     }
-    int rc = vdb_open(&edit->index, edit->target, VDB_OPEN_WRITABLE | VDB_OPEN_VERIFY);
+    uint32_t flags = VDB_OPEN_WRITABLE | VDB_OPEN_VERIFY | (recover ? VDB_OPEN_RECOVER : 0);
+    int rc = vdb_open(&edit->index, edit->target, flags);
     if (rc != VDB_OK) {
         edit->index = NULL;
         cli_file_error(cmd, rc, "cannot open index", path);

@@ -26,10 +26,13 @@ typedef struct index_edit {
 } index_edit;
 
 /*
- * Lock and open `path` for a change; `output` NULL saves in place. 0, or -1
- * with the problem printed as "vdb <cmd>: ..." (nothing is held then).
+ * Lock and open `path` for a change; `output` NULL saves in place. `recover`
+ * (--recover) opens with VDB_OPEN_RECOVER: the intact commits of a damaged
+ * journal are applied and the journal is cut after them, for good, whatever
+ * the command does next. 0, or -1 with the problem printed as
+ * "vdb <cmd>: ..." (nothing is held then).
  */
-int index_edit_open(const char *cmd, const char *path, const char *output, index_edit *edit);
+int index_edit_open(const char *cmd, const char *path, const char *output, int recover, index_edit *edit);
 
 /* The path a save writes: --output, or INDEX itself. */
 const char *index_edit_destination(const index_edit *edit);
