@@ -72,8 +72,7 @@ void tu_shim_fail(int fatal, const char *file, int line, const char *expression,
 #define cr_assert_str_neq(a, b, ...) TU_SHIM_CHECK(1, strcmp((a), (b)) != 0, #a " != " #b, __VA_ARGS__)
 #define cr_expect_str_neq(a, b, ...) TU_SHIM_CHECK(0, strcmp((a), (b)) != 0, #a " != " #b, __VA_ARGS__)
 
-/* Criterion's logging (criterion/logging.h), to stderr. */
+/* Criterion's cr_log_info (criterion/logging.h), to stderr. */
 #define cr_log_info(...) (fprintf(stderr, "[----] " __VA_ARGS__), fputc('\n', stderr))
-#define cr_log_warn(...) (fprintf(stderr, "[WARN] " __VA_ARGS__), fputc('\n', stderr))
 
 #endif
