@@ -335,9 +335,10 @@ VDB_API int vdb_save(const vdb_index *index, const char *path);
  * checkpoint saved them).
  * @return VDB_OK, VDB_EINVAL (NULL; an index with no file: save it instead),
  *         VDB_EREADONLY (opened read-only), VDB_EIO or VDB_ENOSPC (the
- *         journal could not be written or synced: the changes stay in memory
- *         and may be saved; after a failed sync, commits are refused until
- *         the index is reopened, since what reached the disk is unknown).
+ *         journal could not be written or synced: the changes stay in memory;
+ *         after a failed sync, commits and checkpoints are refused until the
+ *         index is reopened, since what reached the disk is unknown, and a
+ *         vdb_save to another path keeps the changes).
  * Writer.
  */
 VDB_API int vdb_commit(vdb_index *index);
