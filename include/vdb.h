@@ -87,8 +87,19 @@ enum vdb_open_flags {
     VDB_OPEN_RECOVER = 8   /**< a damaged journal: apply its intact commits, drop the rest (docs/format.md) */
 };
 
+/**
+ * Compressed copies of the vectors (vdb_config.codes). A search walks the
+ * graph measuring distances to codes, which are smaller and faster to read
+ * than float32 rows, then measures its best candidates again with the
+ * float32 vectors (vdb_config.rerank), so the distances it returns are exact.
+ */
+enum vdb_codes {
+    VDB_CODES_NONE = 0, /**< searches read the float32 vectors only */
+    VDB_CODES_INT8 = 1  /**< a byte per dimension, from each dimension's range: rows 4x smaller */
+};
+
 /** The version of vdb_config this header describes. */
-enum vdb_config_version { VDB_CONFIG_VERSION = 1 };
+enum vdb_config_version { VDB_CONFIG_VERSION = 2 };
 
 /**
  * How to build an index. Always start from
@@ -106,12 +117,16 @@ typedef struct vdb_config {
     uint32_t threads;         /**< worker threads for build, add and batch search; 0 = all online cores */
     uint32_t reserved;        /**< must be 0 */
     uint64_t seed;            /**< level generator seed; same data + seed + threads = 1 gives the same graph */
+    /* version 2 */
+    int32_t codes;   /**< an enum vdb_codes value (default VDB_CODES_NONE); see "Codes" below */
+    uint32_t rerank; /**< with codes: a search's best candidates by code that get their exact distance,
+                          raised to k if smaller; 0 = all ef of them (default) */
 } vdb_config;
 
 /**
  * Fill the fields of *cfg that config version `version` has with the
  * defaults: dim 0, L2, m 16, ef_construction 200, ef_search 64, threads 0,
- * seed 42; cfg->version = version. Pass VDB_CONFIG_VERSION, the version of
+ * seed 42, no codes, rerank 0; cfg->version = version. Pass VDB_CONFIG_VERSION, the version of
  * the header you compile against: a newer library then reads and writes
  * only the fields your struct has, so the struct can grow without breaking
  * you. A version this library does not know (0, or newer than it) only sets
@@ -138,6 +153,25 @@ VDB_API void vdb_config_init(vdb_config *cfg, uint32_t version);
  * its id may be used again. Searches still walk through deleted nodes, so
  * their recall holds up; vdb_save leaves them out of the file and repairs
  * the links around them, so a saved file carries no dead weight.
+ */
+
+/*
+ * Codes. An index made with cfg.codes = VDB_CODES_INT8 keeps a byte per
+ * dimension for each vector beside its float32 row: the byte is the value's
+ * place, in 255 steps, between that dimension's smallest and largest value
+ * among the vectors the codes were trained on. The codes are trained once,
+ * at the end of the first call (vdb_build, vdb_add, vdb_upsert) that leaves
+ * the index with 1024 vectors or more, from up to 65536 of them spread evenly
+ * over the index; later vectors are coded with the same ranges (a value
+ * outside its range takes the nearest end). Until then searches use the
+ * float32 rows only. Codes and ranges are saved with the index (file format
+ * 2; an index without codes is still written as format 1).
+ *
+ * A search with codes walks the graph by code distances, keeps its ef best
+ * candidates, measures the `rerank` best of them (all ef by default) with
+ * the float32 rows, and returns the k nearest of those by exact distance.
+ * Its results can differ from a search without codes at the same ef (better
+ * or worse recall): compare at equal recall, not equal ef.
  */
 
 /**

@@ -35,8 +35,12 @@ enum vdb_open_flags {
     VDB_OPEN_WRITABLE = 4,
     VDB_OPEN_RECOVER = 8
 };
+enum vdb_codes {
+    VDB_CODES_NONE = 0,
+    VDB_CODES_INT8 = 1
+};
 enum vdb_config_version {
-    VDB_CONFIG_VERSION = 1
+    VDB_CONFIG_VERSION = 2
 };
 typedef struct vdb_config {
     uint32_t version;
@@ -48,6 +52,8 @@ typedef struct vdb_config {
     uint32_t threads;
     uint32_t reserved;
     uint64_t seed;
+    int32_t codes;
+    uint32_t rerank;
 } vdb_config;
 void vdb_config_init(vdb_config *cfg, uint32_t version);
 int vdb_create(vdb_index **out, const vdb_config *cfg);

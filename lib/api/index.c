@@ -28,6 +28,7 @@ int vdb_create(vdb_index **out, const vdb_config *cfg)
         vdb_index_free(index);
         return vdb_fail(VDB_ENOMEM, "out of memory creating an index");
     }
+    vdb_index_use_codes(index);
     *out = index;
     return VDB_OK;
 }
@@ -63,6 +64,7 @@ int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config 
         vdb_index_free(index);
         return vdb_fail(VDB_ENOMEM, "out of memory mapping '%s'", vectors_path);
     }
+    vdb_index_use_codes(index);
     vdb_mapping_advise(&index->file, 0, index->file.length, MADV_RANDOM);
     *out = index;
     return VDB_OK;

@@ -26,9 +26,9 @@ static int search_one(const vdb_index *index, const float *query, uint32_t k, ui
 {
     uint32_t count = 0;
     vdb_candidate *results = (vdb_candidate *)ids;
-    int code = filter
-                   ? vdb_filtered_search(index, query, k, ef, filter, VDB_FILTER_BY_COST, results, &count)
-                   : vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search, NULL, results, &count);
+    int code = filter ? vdb_filtered_search(index, query, k, ef, filter, VDB_FILTER_BY_COST, results, &count)
+                      : vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search,
+                                        index->config.rerank, NULL, results, &count);
     if (code != VDB_OK)
         return code;
     for (uint32_t i = 0; i < k; i++) {

@@ -9,6 +9,7 @@
 #ifndef VDB_FORMAT_H
 #define VDB_FORMAT_H
 
+#include "codes/codes.h"
 #include "file/format_header.h"
 #include "file/journal.h"
 #include "file/save_order.h"
@@ -22,6 +23,8 @@ typedef struct vdb_index_file {
     const float *vectors; /* header.count rows of header.dim floats */
     const uint64_t *ids;  /* header.count ids */
     vdb_hnsw_sections links;
+    const float *quantizer; /* header.codes_trained: 2 * dim floats, else NULL */
+    const uint8_t *codes;   /* header.codes_trained: header.count code rows, else NULL */
 } vdb_index_file;
 
 /*
@@ -63,6 +66,8 @@ typedef struct vdb_file_contents {
     uint32_t ef_construction;
     uint32_t ef_search;
     uint64_t seed;
+    const vdb_code_store *codes; /* the nodes' codes, of kind VDB_CODES_NONE when there are none */
+    uint32_t rerank;
     const vdb_save_hooks *hooks; /* NULL for a plain save */
 } vdb_file_contents;
 

@@ -5,6 +5,7 @@
  */
 #include "file/format_header.h"
 
+#include "codes/codes.h"
 #include "file/checksum.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -15,6 +16,9 @@
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "libvdb's file format is little-endian and this build assumes a little-endian host"
 #endif
+
+const char *const vdb_section_names[VDB_SECTION_COUNT] = {"vectors", "level-0 links", "upper links",
+                                                          "ids",     "quantizer",     "codes"};
 
 static const char magic[8] = {'V', 'D', 'B', 'I', 'N', 'D', 'E', 'X'};
 
@@ -35,7 +39,10 @@ enum {
     AT_SEED = 64,
     AT_UPPER_BLOCKS = 72,
     AT_SECTIONS = 80,
-    SECTION_ENTRY_SIZE = 24
+    SECTION_ENTRY_SIZE = 24,
+    AT_CODES = AT_SECTIONS + VDB_SECTION_COUNT * SECTION_ENTRY_SIZE, /* format 2 */
+    AT_CODES_TRAINED = AT_CODES + 4,
+    AT_RERANK = AT_CODES + 8,
 };
 
 static void put32(unsigned char *at, uint32_t value) { memcpy(at, &value, sizeof value); }
@@ -65,13 +72,16 @@ void vdb_header_section_lengths(const vdb_header *header, uint64_t lengths[VDB_S
     lengths[VDB_SECTION_LINKS0] = header->count * (header->m0 + 1) * sizeof(uint32_t);
     lengths[VDB_SECTION_UPPER] = (header->count + 1 + header->upper_blocks * (header->m + 1)) * sizeof(uint32_t);
     lengths[VDB_SECTION_IDS] = header->count * sizeof(uint64_t);
+    int coded = header->codes_trained != 0;
+    lengths[VDB_SECTION_QUANTIZER] = coded ? 2 * sizeof(float) * header->dim : 0;
+    lengths[VDB_SECTION_CODES] = coded ? header->count * vdb_codes_stride(header->dim) : 0;
 }
 
 uint64_t vdb_header_layout(vdb_header *header)
 {
     uint64_t lengths[VDB_SECTION_COUNT], offset = VDB_HEADER_SIZE;
     vdb_header_section_lengths(header, lengths);
-    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+    for (int i = 0; i < vdb_header_sections(header); i++) {
         header->sections[i].offset = offset;
         header->sections[i].length = lengths[i];
         offset = align_up(offset + lengths[i]);
@@ -83,7 +93,7 @@ void vdb_header_encode(const vdb_header *header, unsigned char bytes[VDB_HEADER_
 {
     memset(bytes, 0, VDB_HEADER_SIZE);
     memcpy(bytes + AT_MAGIC, magic, sizeof magic);
-    put32(bytes + AT_VERSION, VDB_FORMAT_VERSION);
+    put32(bytes + AT_VERSION, header->format_version);
     put32(bytes + AT_HEADER_SIZE, VDB_HEADER_SIZE);
     put32(bytes + AT_FLAGS, 0);
     put32(bytes + AT_DIM, header->dim);
@@ -97,11 +107,16 @@ void vdb_header_encode(const vdb_header *header, unsigned char bytes[VDB_HEADER_
     put64(bytes + AT_ENTRY, header->entry);
     put64(bytes + AT_SEED, header->seed);
     put64(bytes + AT_UPPER_BLOCKS, header->upper_blocks);
-    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+    for (int i = 0; i < vdb_header_sections(header); i++) {
         unsigned char *entry = bytes + AT_SECTIONS + i * SECTION_ENTRY_SIZE;
         put64(entry, header->sections[i].offset);
         put64(entry + 8, header->sections[i].length);
         put32(entry + 16, header->sections[i].crc);
+    }
+    if (header->format_version >= 2) {
+        put32(bytes + AT_CODES, (uint32_t)header->codes);
+        put32(bytes + AT_CODES_TRAINED, header->codes_trained);
+        put32(bytes + AT_RERANK, header->rerank);
     }
     put32(bytes + VDB_HEADER_CRC_OFFSET, vdb_crc32c(0, bytes, VDB_HEADER_CRC_OFFSET));
 }
@@ -121,6 +136,10 @@ static int check_fields(const vdb_header *h, const char *path)
     if (h->count > VDB_MAX_NODES || h->upper_blocks > UINT32_MAX)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %llu nodes, %llu upper blocks", path,
                         (unsigned long long)h->count, (unsigned long long)h->upper_blocks);
+    if (h->codes < VDB_CODES_NONE || h->codes > VDB_CODES_INT8 || h->codes_trained > 1 ||
+        (h->codes_trained && h->codes == VDB_CODES_NONE) || h->rerank > VDB_MAX_EF)
+        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: codes %d (trained %u), rerank %u", path, h->codes,
+                        h->codes_trained, h->rerank);
     if (h->count == 0 ? h->entry != UINT64_MAX : h->entry >= h->count)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: entry point %llu of %llu nodes", path,
                         (unsigned long long)h->entry, (unsigned long long)h->count);
@@ -129,16 +148,16 @@ static int check_fields(const vdb_header *h, const char *path)
 
 static int check_sections(const vdb_header *h, size_t file_length, const char *path)
 {
-    static const char *const names[VDB_SECTION_COUNT] = {"vectors", "level-0 links", "upper links", "ids"};
     uint64_t lengths[VDB_SECTION_COUNT], previous_end = VDB_HEADER_SIZE;
     vdb_header_section_lengths(h, lengths);
-    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+    for (int i = 0; i < vdb_header_sections(h); i++) {
         const vdb_section *s = &h->sections[i];
         if (s->length != lengths[i] || s->offset % VDB_SECTION_ALIGN != 0 || s->offset < previous_end)
-            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: bad %s section table entry", path, names[i]);
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: bad %s section table entry", path,
+                            vdb_section_names[i]);
         if (s->offset > file_length || s->length > file_length - s->offset)
-            return vdb_fail(VDB_EFORMAT, "index '%s' is truncated: %s section ends at byte %llu of %zu", path, names[i],
-                            (unsigned long long)(s->offset + s->length), file_length);
+            return vdb_fail(VDB_EFORMAT, "index '%s' is truncated: %s section ends at byte %llu of %zu", path,
+                            vdb_section_names[i], (unsigned long long)(s->offset + s->length), file_length);
         previous_end = s->offset + s->length;
     }
     /* O(1) and on every open: a file cut inside its last padding, or with bytes past its end, is not a saved file. */
@@ -182,9 +201,17 @@ int vdb_header_decode(vdb_header *h, const unsigned char *bytes, size_t file_len
     h->entry = get64(bytes + AT_ENTRY);
     h->seed = get64(bytes + AT_SEED);
     h->upper_blocks = get64(bytes + AT_UPPER_BLOCKS);
-    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+    memset(h->sections, 0, sizeof h->sections);
+    for (int i = 0; i < vdb_header_sections(h); i++) {
         const unsigned char *entry = bytes + AT_SECTIONS + i * SECTION_ENTRY_SIZE;
         h->sections[i] = (vdb_section){get64(entry), get64(entry + 8), get32(entry + 16)};
+    }
+    h->codes = VDB_CODES_NONE;
+    h->codes_trained = h->rerank = 0;
+    if (version >= 2) {
+        h->codes = (int32_t)get32(bytes + AT_CODES);
+        h->codes_trained = get32(bytes + AT_CODES_TRAINED);
+        h->rerank = get32(bytes + AT_RERANK);
     }
     int code = check_fields(h, path);
     return code != VDB_OK ? code : check_sections(h, file_length, path);

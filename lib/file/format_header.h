@@ -8,10 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VDB_FORMAT_VERSION 1u
+/* Format 2 adds codes (docs/format.md); a file without codes is written as format 1, which older libraries read. */
+#define VDB_FORMAT_VERSION 2u
+#define VDB_FORMAT_VERSION_PLAIN 1u
 #define VDB_HEADER_SIZE 4096u
 
-enum { VDB_SECTION_VECTORS, VDB_SECTION_LINKS0, VDB_SECTION_UPPER, VDB_SECTION_IDS, VDB_SECTION_COUNT };
+enum {
+    VDB_SECTION_VECTORS,
+    VDB_SECTION_LINKS0,
+    VDB_SECTION_UPPER,
+    VDB_SECTION_IDS,
+    VDB_SECTION_QUANTIZER, /* format 2: each dimension's offset, then its step (float32) */
+    VDB_SECTION_CODES,     /* format 2: a code row per node (codes/codes.h) */
+    VDB_SECTION_COUNT
+};
 
 #define VDB_SECTION_ALIGN 4096u
 #define VDB_HEADER_CRC_OFFSET (VDB_HEADER_SIZE - 4u)
@@ -35,16 +45,28 @@ typedef struct vdb_header {
     uint64_t entry; /* UINT64_MAX when count is 0 */
     uint64_t seed;
     uint64_t upper_blocks;
-    vdb_section sections[VDB_SECTION_COUNT];
+    int32_t codes;          /* format 2: an enum vdb_codes value; VDB_CODES_NONE in format 1 */
+    uint32_t codes_trained; /* format 2: 1 when the quantizer and code sections hold the codes, else 0 (empty) */
+    uint32_t rerank;        /* format 2: the index's rerank setting */
+    vdb_section sections[VDB_SECTION_COUNT]; /* format 1 has the first four; the others are empty */
 } vdb_header;
+
+/* Each section's name in messages. */
+extern const char *const vdb_section_names[VDB_SECTION_COUNT];
+
+/* Sections the header's format has. */
+static inline int vdb_header_sections(const vdb_header *header)
+{
+    return header->format_version == VDB_FORMAT_VERSION_PLAIN ? VDB_SECTION_QUANTIZER : VDB_SECTION_COUNT;
+}
 
 /* Section lengths implied by the header's counts (what the table must say). */
 void vdb_header_section_lengths(const vdb_header *header, uint64_t lengths[VDB_SECTION_COUNT]);
 
-/* Lay the sections out one after another from the first 4 KiB boundary after the header. */
+/* Lay the sections of the header's format out one after another from the first 4 KiB boundary after the header. */
 uint64_t vdb_header_layout(vdb_header *header);
 
-/* Encode into VDB_HEADER_SIZE bytes, checksum included. */
+/* Encode into VDB_HEADER_SIZE bytes, checksum included, as header->format_version says. */
 void vdb_header_encode(const vdb_header *header, unsigned char bytes[VDB_HEADER_SIZE]);
 
 /*

@@ -7,14 +7,26 @@
 #include "util/error.h"
 #include "file/format.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/mman.h>
-
-static const char *const section_names[VDB_SECTION_COUNT] = {"vectors", "level-0 links", "upper links", "ids"};
 
 static const void *section_bytes(const vdb_mapping *file, const vdb_header *header, int section)
 {
     return file->bytes + header->sections[section].offset;
+}
+
+/* A quantizer decodes every code: its offsets finite, its steps finite and not negative. O(dim). */
+static int check_quantizer(const vdb_mapping *file, const vdb_header *header, const char *path)
+{
+    if (!header->codes_trained)
+        return VDB_OK;
+    const float *offset = section_bytes(file, header, VDB_SECTION_QUANTIZER), *step = offset + header->dim;
+    for (uint32_t d = 0; d < header->dim; d++)
+        if (!isfinite(offset[d]) || !isfinite(step[d]) || step[d] < 0.0f)
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: the quantizer's dimension %u (offset %g, step %g)",
+                            path, d, (double)offset[d], (double)step[d]);
+    return VDB_OK;
 }
 
 /* The few O(1) checks of the links that open can afford. */
@@ -93,12 +105,13 @@ static int all_zero(const unsigned char *bytes, uint64_t length)
  */
 static int check_padding(const vdb_mapping *file, const vdb_header *header, const char *path)
 {
-    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+    int sections = vdb_header_sections(header);
+    for (int i = 0; i < sections; i++) {
         uint64_t from = header->sections[i].offset + header->sections[i].length;
-        uint64_t to = i + 1 < VDB_SECTION_COUNT ? header->sections[i + 1].offset : file->length;
+        uint64_t to = i + 1 < sections ? header->sections[i + 1].offset : file->length;
         if (!all_zero(file->bytes + from, to - from))
             return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: non-zero padding after the %s section", path,
-                            section_names[i]);
+                            vdb_section_names[i]);
     }
     return VDB_OK;
 }
@@ -108,13 +121,16 @@ static int verify_mapping(const vdb_mapping *file, const vdb_header *header, con
     int code = check_padding(file, header, path);
     if (code != VDB_OK)
         return code;
-    for (int i = 0; i < VDB_SECTION_COUNT; i++) {
+    for (int i = 0; i < vdb_header_sections(header); i++) {
         const vdb_section *s = &header->sections[i];
         if (vdb_crc32c(0, file->bytes + s->offset, s->length) != s->crc)
-            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %s section checksum mismatch", path, section_names[i]);
+            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %s section checksum mismatch", path,
+                            vdb_section_names[i]);
     }
-    code = check_upper_start(file, header, path);
-    return code != VDB_OK ? code : check_links(file, header, path);
+    if ((code = check_upper_start(file, header, path)) != VDB_OK ||
+        (code = check_quantizer(file, header, path)) != VDB_OK)
+        return code;
+    return check_links(file, header, path);
 }
 
 static int map_and_decode(vdb_mapping *file, vdb_header *header, const char *path)
@@ -149,6 +165,8 @@ int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags)
     const vdb_header *h = &file.header;
     const vdb_mapping *mapping = &file.mapping;
     code = flags & VDB_OPEN_VERIFY ? verify_mapping(mapping, h, path) : check_upper_start(mapping, h, path);
+    if (code == VDB_OK && !(flags & VDB_OPEN_VERIFY))
+        code = check_quantizer(mapping, h, path);
     /*
      * A writable open copies every link, so checking them all costs little
      * more; and it must: insertion trusts the link counts of the blocks it
@@ -170,6 +188,8 @@ int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags)
         .entry = h->count ? (uint32_t)h->entry : VDB_NO_NODE,
         .max_level = h->max_level,
     };
+    file.quantizer = h->codes_trained ? section_bytes(mapping, h, VDB_SECTION_QUANTIZER) : NULL;
+    file.codes = h->codes_trained ? section_bytes(mapping, h, VDB_SECTION_CODES) : NULL;
 
     /* A graph walk touches rows in no order the kernel could predict: read ahead nothing. */
     if (flags & VDB_OPEN_POPULATE)

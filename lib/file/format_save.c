@@ -135,6 +135,17 @@ static void write_sections(writer *w, const vdb_file_contents *contents, vdb_hea
     for (uint32_t i = 0; i < count; i++)
         write_bytes(w, &contents->ids[vdb_save_order_node(order, i)], sizeof(uint64_t));
     header->sections[VDB_SECTION_IDS].crc = w->crc;
+
+    if (header->codes_trained) {
+        const vdb_code_store *codes = contents->codes;
+        begin_section(w, &header->sections[VDB_SECTION_QUANTIZER]);
+        write_bytes(w, codes->quantizer, header->sections[VDB_SECTION_QUANTIZER].length);
+        header->sections[VDB_SECTION_QUANTIZER].crc = w->crc;
+        begin_section(w, &header->sections[VDB_SECTION_CODES]);
+        for (uint32_t i = 0; i < count; i++)
+            write_bytes(w, vdb_codes_row(codes, vdb_save_order_node(order, i)), codes->stride);
+        header->sections[VDB_SECTION_CODES].crc = w->crc;
+    }
 }
 
 /* Fill the header for contents and lay out its sections; returns the file's length. */
@@ -142,7 +153,12 @@ static uint64_t describe(const vdb_file_contents *contents, vdb_header *header)
 {
     const vdb_hnsw *graph = contents->graph;
     uint32_t count = contents->count;
+    const vdb_code_store *codes = contents->codes;
     memset(header, 0, sizeof *header);
+    header->format_version = codes->kind != VDB_CODES_NONE ? VDB_FORMAT_VERSION : VDB_FORMAT_VERSION_PLAIN;
+    header->codes = codes->kind;
+    header->codes_trained = codes->trained ? 1 : 0;
+    header->rerank = codes->kind != VDB_CODES_NONE ? contents->rerank : 0;
     header->dim = graph->dim;
     header->metric = contents->metric;
     header->m = graph->m;

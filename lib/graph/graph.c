@@ -38,6 +38,7 @@ static int init_common(vdb_hnsw *graph, const vdb_store *store, int32_t metric, 
     graph->m = m;
     graph->m0 = 2 * m;
     graph->ef_construction = ef_construction;
+    graph->metric = metric;
     graph->distance = vdb_distance_for(metric);
     graph->distance4 = vdb_distance4_for(metric);
     graph->store = store;

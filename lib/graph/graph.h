@@ -9,6 +9,7 @@
 #ifndef VDB_GRAPH_H
 #define VDB_GRAPH_H
 
+#include "codes/codes.h"
 #include "kernels/distance.h"
 #include "util/limits.h"
 #include "util/scratch.h"
@@ -28,10 +29,12 @@ typedef struct vdb_hnsw {
     uint32_t m;  /* links per node on levels >= 1 */
     uint32_t m0; /* links per node on level 0 */
     uint32_t ef_construction;
+    int32_t metric;
     vdb_distance_fn distance;
     vdb_distance4_fn distance4; /* NULL for a metric without a batch kernel */
 
-    const vdb_store *store; /* where each node's vector is; the index owns it */
+    const vdb_store *store;      /* where each node's vector is; the index owns it */
+    const vdb_code_store *codes; /* NULL, or codes that searches walk with once trained; the index owns them */
 
     /* links */
     uint32_t count;     /* nodes linked into the graph */
@@ -120,10 +123,13 @@ static inline int vdb_hnsw_is_dead(const vdb_hnsw *graph, uint32_t node)
 /* Nodes in the graph that are not deleted. */
 static inline uint32_t vdb_hnsw_live(const vdb_hnsw *graph) { return graph->count - graph->dead_count; }
 
+/* Whether searches walk with codes (insertion never does). */
+static inline int vdb_hnsw_coded(const vdb_hnsw *graph) { return graph->codes && graph->codes->trained; }
+
 /* What a search of this graph with beam width ef needs room for. */
 static inline vdb_scratch_size vdb_hnsw_scratch_size(const vdb_hnsw *graph, uint32_t ef)
 {
-    return (vdb_scratch_size){graph->allocated, graph->m0 + 1, ef};
+    return (vdb_scratch_size){graph->allocated, graph->m0 + 1, ef, vdb_hnsw_coded(graph) ? graph->dim : 0};
 }
 
 static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)

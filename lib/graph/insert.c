@@ -127,6 +127,7 @@ static void add_unvisited_links(const vdb_hnsw *graph, uint32_t node, uint32_t l
 static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch, int relink)
 {
     const float *vector = vdb_hnsw_vector(graph, node);
+    vdb_query walk = {vector, NULL}; /* links are chosen by exact distances, codes or not */
     uint32_t level = vdb_hnsw_level(graph, node);
     pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
 
@@ -136,12 +137,12 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
 
     vdb_candidate current = {graph->distance(vector, vdb_hnsw_vector(graph, entry), graph->dim), entry};
     for (uint32_t l = top; l > level; l--)
-        current = vdb_hnsw_greedy(graph, vector, current, l, scratch, 1);
+        current = vdb_hnsw_greedy(graph, &walk, current, l, scratch, 1);
     graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see file/save_order.h */
 
     uint32_t lowest_top = level < top ? level : top, selected[VDB_MAX_M0];
     for (uint32_t l = lowest_top + 1; l-- > 0;) {
-        int code = vdb_hnsw_beam(graph, vector, current, l, graph->ef_construction, NULL, scratch, 1);
+        int code = vdb_hnsw_beam(graph, &walk, current, l, graph->ef_construction, NULL, scratch, 1);
         if (code != VDB_OK) /* the node still gets the best links found so far; the caller hears of it */
             atomic_store(&graph->insert_error, code);
         if (relink)

@@ -10,6 +10,10 @@
  * first ask the kernel for all of an expansion's rows at once
  * (MADV_WILLNEED, which starts the reads and returns), and the disk serves
  * them together. In memory the hint is off and costs two clock reads a search.
+ *
+ * With trained codes (codes/codes.h) the walk reads code rows instead, a
+ * quarter of the bytes, and only the final candidates' float rows are read,
+ * to give them their exact distances.
  */
 #include "graph/search.h"
 
@@ -59,14 +63,46 @@ static inline uint32_t read_links(const vdb_hnsw *graph, uint32_t node, uint32_t
     return count;
 }
 
-static inline void prefetch_vector(const vdb_hnsw *graph, uint32_t node, uint32_t lines)
+/* The first byte of what a distance from query to node reads. */
+static inline const char *row_bytes(const vdb_hnsw *graph, const vdb_query *query, uint32_t node)
 {
-    const char *bytes = (const char *)vdb_hnsw_vector(graph, node);
+    if (query->coded)
+        return (const char *)vdb_codes_row(query->coded->codes, node);
+    return (const char *)vdb_hnsw_vector(graph, node);
+}
+
+static inline void prefetch_row(const vdb_hnsw *graph, const vdb_query *query, uint32_t node, uint32_t lines)
+{
+    const char *bytes = row_bytes(graph, query, node);
     for (uint32_t line = 0; line < lines; line++)
         __builtin_prefetch(bytes + line * CACHE_LINE, 0, 3);
 }
 
-vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_candidate start, uint32_t level,
+/* Cache lines of one row the walk reads, up to what is worth fetching ahead. */
+static uint32_t row_lines(const vdb_hnsw *graph, const vdb_query *query)
+{
+    uint32_t bytes = query->coded ? query->coded->codes->stride : graph->dim * (uint32_t)sizeof(float);
+    uint32_t lines = (bytes + CACHE_LINE - 1) / CACHE_LINE;
+    return lines < MAX_PREFETCH_LINES ? lines : MAX_PREFETCH_LINES;
+}
+
+static inline float query_distance(const vdb_hnsw *graph, const vdb_query *query, uint32_t node)
+{
+    if (query->coded)
+        return vdb_coded_query_distance(query->coded, node);
+    return graph->distance(query->vector, vdb_hnsw_vector(graph, node), graph->dim);
+}
+
+static inline void query_distances(const vdb_hnsw *graph, const vdb_query *query, const uint32_t *nodes, uint32_t count,
+                                   float *out)
+{
+    if (query->coded)
+        vdb_coded_query_distances(query->coded, nodes, count, out);
+    else
+        vdb_hnsw_distances(graph, query->vector, nodes, count, out);
+}
+
+vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate start, uint32_t level,
                               vdb_scratch *scratch, int locked)
 {
     vdb_candidate best = start;
@@ -78,7 +114,7 @@ vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_can
             uint32_t neighbor = links[i];
             if (neighbor >= graph->allocated)
                 continue;
-            float distance = graph->distance(query, vdb_hnsw_vector(graph, neighbor), graph->dim);
+            float distance = query_distance(graph, query, neighbor);
             if (distance < best.distance) {
                 best = (vdb_candidate){distance, neighbor};
                 moved = 1;
@@ -109,13 +145,11 @@ static inline int may_be_result(const vdb_hnsw *graph, const vdb_accept *accept,
     return !vdb_hnsw_is_dead(graph, node) && (!accept || accept->accepts(accept->context, node));
 }
 
-int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
+int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate entry, uint32_t level, uint32_t ef,
                   const vdb_accept *accept, vdb_scratch *scratch, int locked)
 {
     vdb_heap *candidates = &scratch->candidates, *results = &scratch->results;
-    uint32_t vector_lines = (graph->dim * (uint32_t)sizeof(float) + CACHE_LINE - 1) / CACHE_LINE;
-    if (vector_lines > MAX_PREFETCH_LINES)
-        vector_lines = MAX_PREFETCH_LINES;
+    uint32_t lines = row_lines(graph, query);
     uint32_t fresh[VDB_MAX_M0];
 
     vdb_scratch_new_epoch(scratch);
@@ -140,7 +174,7 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry
             if (scratch->request_rows)
                 request_row(graph, neighbor);
             else
-                prefetch_vector(graph, neighbor, 1);
+                prefetch_row(graph, query, neighbor, 1);
             fresh[fresh_count++] = neighbor;
         }
         scratch->distances += fresh_count;
@@ -148,9 +182,9 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry
         for (uint32_t i = 0; i < fresh_count; i += 4) {
             uint32_t group = fresh_count - i < 4 ? fresh_count - i : 4;
             for (uint32_t next = i + 4; next < i + 8 && next < fresh_count; next++)
-                prefetch_vector(graph, fresh[next], vector_lines);
+                prefetch_row(graph, query, fresh[next], lines);
             float distances[4];
-            vdb_hnsw_distances(graph, query, fresh + i, group, distances);
+            query_distances(graph, query, fresh + i, group, distances);
             for (uint32_t g = 0; g < group; g++) {
                 if (results->size < ef || distances[g] < results->items[0].distance) {
                     vdb_candidate found = {distances[g], fresh[i + g]};
@@ -170,8 +204,31 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry
     return VDB_OK;
 }
 
-int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
-                    vdb_candidate *results, uint32_t *found)
+/*
+ * Give the `rerank` nearest results by code their float distances, and keep
+ * the k nearest of those in the heap. The float rows are fetched all at once
+ * first: they are likely cold, since the walk never read them.
+ */
+static void rerank_results(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t rerank, vdb_heap *heap)
+{
+    while (heap->size > rerank)
+        vdb_heap_pop(heap, 1);
+    vdb_query exact = {query, NULL};
+    uint32_t lines = row_lines(graph, &exact), size = heap->size;
+    for (uint32_t i = 0; i < size; i++)
+        prefetch_row(graph, &exact, heap->items[i].node, lines);
+    heap->size = 0; /* rebuilt in place, as vdb_heap_drop_beyond does */
+    for (uint32_t i = 0; i < size; i++) {
+        vdb_candidate item = heap->items[i];
+        item.distance = query_distance(graph, &exact, item.node);
+        vdb_heap_sift_up(heap, heap->size++, item, 1);
+    }
+    while (heap->size > k)
+        vdb_heap_pop(heap, 1);
+}
+
+int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, uint32_t rerank,
+                    const vdb_accept *accept, vdb_candidate *results, uint32_t *found)
 {
     *found = 0;
     if (graph->count == 0 || graph->entry == VDB_NO_NODE)
@@ -185,16 +242,22 @@ int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint3
     if (code != VDB_OK)
         return code;
 
-    int rows_mapped = graph->store->mapped_count > 0;
+    vdb_coded_query coded;
+    vdb_query walk = {query, NULL};
+    if (vdb_hnsw_coded(graph)) {
+        vdb_coded_query_prepare(&coded, graph->codes, graph->metric, query, scratch->query_weights);
+        walk.coded = &coded;
+    }
+    int rows_mapped = !walk.coded && graph->store->mapped_count > 0;
     uint64_t started = rows_mapped ? now_ns() : 0;
     scratch->request_rows = rows_mapped && atomic_load_explicit(&graph->rows_cold, memory_order_relaxed);
     scratch->distances = 0;
 
     uint32_t entry = graph->entry;
-    vdb_candidate current = {graph->distance(query, vdb_hnsw_vector(graph, entry), graph->dim), entry};
+    vdb_candidate current = {query_distance(graph, &walk, entry), entry};
     for (uint32_t level = graph->max_level; level > 0; level--)
-        current = vdb_hnsw_greedy(graph, query, current, level, scratch, 0);
-    code = vdb_hnsw_beam(graph, query, current, 0, ef, accept, scratch, 0);
+        current = vdb_hnsw_greedy(graph, &walk, current, level, scratch, 0);
+    code = vdb_hnsw_beam(graph, &walk, current, 0, ef, accept, scratch, 0);
 
     if (rows_mapped && scratch->distances > 0) {
         int cold = (now_ns() - started) / scratch->distances > COLD_NS_PER_DISTANCE;
@@ -205,6 +268,8 @@ int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint3
 
     if (code == VDB_OK) {
         vdb_heap *heap = &scratch->results;
+        if (walk.coded)
+            rerank_results(graph, query, k, rerank == 0 ? ef : rerank < k ? k : rerank, heap);
         while (heap->size > k)
             vdb_heap_pop(heap, 1);
         *found = heap->size;

@@ -7,6 +7,7 @@
 #ifndef VDB_GRAPH_SEARCH_H
 #define VDB_GRAPH_SEARCH_H
 
+#include "codes/coded_query.h"
 #include "graph/graph.h"
 
 /*
@@ -20,8 +21,14 @@ typedef struct vdb_accept {
     const void *context;
 } vdb_accept;
 
+/* What a walk measures distances from: the query's floats, or its coded form. */
+typedef struct vdb_query {
+    const float *vector;
+    const vdb_coded_query *coded; /* NULL: measure against the float32 rows */
+} vdb_query;
+
 /* From `start`, move to a nearer neighbour on `level` until none is nearer. */
-vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_candidate start, uint32_t level,
+vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate start, uint32_t level,
                               vdb_scratch *scratch, int locked);
 
 /*
@@ -30,15 +37,17 @@ vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const float *query, vdb_can
  * scratch->results as a max-heap. VDB_OK, or VDB_ENOMEM when the candidate
  * list had to grow and could not; the results are then what was found so far.
  */
-int vdb_hnsw_beam(const vdb_hnsw *graph, const float *query, vdb_candidate entry, uint32_t level, uint32_t ef,
+int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate entry, uint32_t level, uint32_t ef,
                   const vdb_accept *accept, vdb_scratch *scratch, int locked);
 
 /*
  * The k nearest accepted nodes to query, nearest first, into results[0 ..
- * *found). VDB_OK or VDB_ENOMEM. Read-only on the graph: any number may run
- * at once while nothing is inserting.
+ * *found). With trained codes the walk measures codes, and the `rerank`
+ * best candidates (0: all ef; at least k) are measured again with the float
+ * rows, which give the order and distances returned. VDB_OK or VDB_ENOMEM.
+ * Read-only on the graph: any number may run at once while nothing is inserting.
  */
-int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
-                    vdb_candidate *results, uint32_t *found);
+int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, uint32_t rerank,
+                    const vdb_accept *accept, vdb_candidate *results, uint32_t *found);
 
 #endif

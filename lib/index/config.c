@@ -12,6 +12,7 @@
 /* The end of the last field of each version. */
 static const size_t config_sizes[] = {
     [1] = offsetof(vdb_config, seed) + sizeof(uint64_t),
+    [2] = offsetof(vdb_config, rerank) + sizeof(uint32_t),
 };
 _Static_assert(sizeof config_sizes / sizeof config_sizes[0] == VDB_CONFIG_VERSION + 1,
                "every config version up to VDB_CONFIG_VERSION has its size");
@@ -47,6 +48,10 @@ static int check(const vdb_config *config, int dim_required)
         return vdb_fail(VDB_EINVAL, "threads %u is over %u", config->threads, VDB_MAX_THREADS);
     if (config->reserved != 0)
         return vdb_fail(VDB_EINVAL, "config.reserved must be 0");
+    if (config->codes != VDB_CODES_NONE && config->codes != VDB_CODES_INT8)
+        return vdb_fail(VDB_EINVAL, "unknown codes %d (VDB_CODES_NONE or VDB_CODES_INT8)", config->codes);
+    if (config->rerank > VDB_MAX_EF)
+        return vdb_fail(VDB_EINVAL, "rerank %u is over %u", config->rerank, VDB_MAX_EF);
     return VDB_OK;
 }
 

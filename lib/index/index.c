@@ -25,6 +25,12 @@ vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind)
     return index;
 }
 
+void vdb_index_use_codes(vdb_index *index)
+{
+    vdb_codes_init(&index->codes, index->config.codes, index->store.dim);
+    index->graph.codes = &index->codes;
+}
+
 int vdb_index_map_ids(const vdb_index *index)
 {
     if (atomic_load_explicit(&index->ids_ready, memory_order_acquire))
@@ -44,7 +50,8 @@ int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors)
     vdb_hnsw *graph = &index->graph;
     if (n > VDB_MAX_NODES - graph->allocated)
         return vdb_fail(VDB_ERANGE, "the index cannot hold %llu more vectors", (unsigned long long)n);
-    if ((vectors && vdb_store_reserve(&index->store, n) != VDB_OK) || vdb_ids_reserve(&index->ids, n) != VDB_OK)
+    if ((vectors && vdb_store_reserve(&index->store, n) != VDB_OK) || vdb_ids_reserve(&index->ids, n) != VDB_OK ||
+        vdb_codes_reserve(&index->codes, vdb_store_count(&index->store) + n) != VDB_OK)
         return vdb_fail(VDB_ENOMEM, "out of memory adding %llu vectors", (unsigned long long)n);
     int code = vdb_hnsw_reserve(graph, (uint32_t)n, index->config.threads);
     if (code != VDB_OK)
@@ -60,6 +67,7 @@ int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const u
     for (uint64_t i = 0; i < n; i++)
         vdb_ids_append(&index->ids, ids ? ids[i] : first_id + i);
     int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads);
+    vdb_codes_update(&index->codes, &index->store);
     if (code != VDB_OK)
         return vdb_fail(code,
                         "out of memory while linking %llu vectors: they are in the index, but some with "
@@ -93,6 +101,7 @@ void vdb_index_free(vdb_index *index)
         return;
     vdb_hnsw_destroy(&index->graph);
     vdb_store_destroy(&index->store);
+    vdb_codes_destroy(&index->codes);
     vdb_ids_destroy(&index->ids);
     vdb_mapping_close(&index->file);
     if (index->journal) {

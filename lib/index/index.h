@@ -7,6 +7,7 @@
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
+#include "codes/codes.h"
 #include "file/journal.h"
 #include "graph/graph.h"
 #include "index/ids.h"
@@ -32,6 +33,7 @@ struct vdb_index {
     vdb_mapping file;     /* the user's vector file or the index file */
     vdb_vector_view view; /* VDB_INDEX_OVER_FILE: the file's rows */
     vdb_store store;      /* where each node's vector is; the graph reads it */
+    vdb_code_store codes; /* the vectors' codes, if config.codes asks for them; the graph reads them */
     vdb_ids ids;          /* node <-> id */
     vdb_hnsw graph;
 
@@ -56,6 +58,9 @@ int vdb_index_map_ids(const vdb_index *index);
 
 /* Set up a new index of `kind`; the caller fills the rest. VDB_OK or VDB_ENOMEM (index is then freed). */
 vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind);
+
+/* An index without codes in a file starts its codes as config.codes says, untrained, and lets searches use them. */
+void vdb_index_use_codes(vdb_index *index);
 
 /* Open a saved index (see vdb_open); on success *out is the new index. */
 int vdb_index_open(vdb_index **out, const char *path, uint32_t flags);

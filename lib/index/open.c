@@ -20,6 +20,8 @@ static vdb_config config_of(const vdb_header *header)
     config.ef_construction = header->ef_construction;
     config.ef_search = header->ef_search;
     config.seed = header->seed;
+    config.codes = header->codes;
+    config.rerank = header->rerank;
     return config;
 }
 
@@ -28,15 +30,22 @@ static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags)
     const vdb_header *h = &file->header;
     vdb_store_init_mapped(&index->store, h->dim, file->vectors, h->dim, (uint32_t)h->count);
     vdb_ids_init_section(&index->ids, file->ids, (uint32_t)h->count);
+    int code;
     if (!(flags & VDB_OPEN_WRITABLE)) {
         atomic_store(&index->ids_ready, 0);
-        return vdb_hnsw_init_mapped(&index->graph, &index->store, h->metric, h->m, h->ef_construction, &file->links);
+        code = vdb_hnsw_init_mapped(&index->graph, &index->store, h->metric, h->m, h->ef_construction, &file->links);
+    } else {
+        index->writable = 1;
+        code = vdb_ids_own(&index->ids);
+        if (code == VDB_OK)
+            code = vdb_hnsw_init_copy(&index->graph, &index->store, h->metric, h->m, h->ef_construction, h->seed,
+                                      &file->links);
     }
-    index->writable = 1;
-    int code = vdb_ids_own(&index->ids);
-    if (code == VDB_OK)
-        code = vdb_hnsw_init_copy(&index->graph, &index->store, h->metric, h->m, h->ef_construction, h->seed,
-                                  &file->links);
+    if (h->codes_trained)
+        vdb_codes_init_mapped(&index->codes, h->codes, h->dim, file->quantizer, file->codes, (uint32_t)h->count);
+    else
+        vdb_codes_init(&index->codes, h->codes, h->dim);
+    index->graph.codes = &index->codes;
     return code;
 }
 

@@ -37,6 +37,8 @@ int vdb_index_save(const vdb_index *index, const char *path, const vdb_save_hook
                                       .ef_construction = index->config.ef_construction,
                                       .ef_search = index->config.ef_search,
                                       .seed = index->config.seed,
+                                      .codes = &index->codes,
+                                      .rerank = index->config.rerank,
                                       .hooks = hooks};
         code = vdb_format_save(&contents, path);
     }

@@ -4,19 +4,10 @@
  * CPU detection says they exist.
  */
 #include "kernels/distance.h"
+#include "kernels/avx2_sum.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2,fma")))
-
-AVX2 static inline float horizontal_sum(__m256 v)
-{
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
-}
 
 /* One step of a sum: acc + (q - r)^2 for L2, acc + q * r for a dot product. */
 AVX2 static inline __attribute__((always_inline)) __m256 step(__m256 acc, __m256 q, __m256 r, int l2)
@@ -52,7 +43,7 @@ AVX2 float vdb_l2_avx2(const float *a, const float *b, uint32_t dim)
         __m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
         acc0 = _mm256_fmadd_ps(d, d, acc0);
     }
-    return tail(horizontal_sum(_mm256_add_ps(acc0, acc1)), a, b, i, dim, 1);
+    return tail(vdb_avx2_sum(_mm256_add_ps(acc0, acc1)), a, b, i, dim, 1);
 }
 
 AVX2 static float dot_avx2(const float *a, const float *b, uint32_t dim)
@@ -65,7 +56,7 @@ AVX2 static float dot_avx2(const float *a, const float *b, uint32_t dim)
     }
     for (; i + 8 <= dim; i += 8)
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    return tail(horizontal_sum(_mm256_add_ps(acc0, acc1)), a, b, i, dim, 0);
+    return tail(vdb_avx2_sum(_mm256_add_ps(acc0, acc1)), a, b, i, dim, 0);
 }
 
 AVX2 float vdb_ip_avx2(const float *a, const float *b, uint32_t dim) { return 1.0f - dot_avx2(a, b, dim); }
@@ -80,7 +71,7 @@ AVX2 float vdb_cosine_avx2(const float *a, const float *b, uint32_t dim)
         norm_a = _mm256_fmadd_ps(va, va, norm_a);
         norm_b = _mm256_fmadd_ps(vb, vb, norm_b);
     }
-    float d = horizontal_sum(dot), na = horizontal_sum(norm_a), nb = horizontal_sum(norm_b);
+    float d = vdb_avx2_sum(dot), na = vdb_avx2_sum(norm_a), nb = vdb_avx2_sum(norm_b);
     for (; i < dim; i++) {
         d += a[i] * b[i];
         na += a[i] * a[i];
@@ -119,10 +110,10 @@ AVX2 static inline __attribute__((always_inline)) void batch4(const float *q, co
         a2 = step(a2, q0, _mm256_loadu_ps(r2 + i), l2);
         a3 = step(a3, q0, _mm256_loadu_ps(r3 + i), l2);
     }
-    out[0] = tail(horizontal_sum(_mm256_add_ps(a0, b0)), q, r0, i, dim, l2);
-    out[1] = tail(horizontal_sum(_mm256_add_ps(a1, b1)), q, r1, i, dim, l2);
-    out[2] = tail(horizontal_sum(_mm256_add_ps(a2, b2)), q, r2, i, dim, l2);
-    out[3] = tail(horizontal_sum(_mm256_add_ps(a3, b3)), q, r3, i, dim, l2);
+    out[0] = tail(vdb_avx2_sum(_mm256_add_ps(a0, b0)), q, r0, i, dim, l2);
+    out[1] = tail(vdb_avx2_sum(_mm256_add_ps(a1, b1)), q, r1, i, dim, l2);
+    out[2] = tail(vdb_avx2_sum(_mm256_add_ps(a2, b2)), q, r2, i, dim, l2);
+    out[3] = tail(vdb_avx2_sum(_mm256_add_ps(a3, b3)), q, r3, i, dim, l2);
 }
 
 AVX2 void vdb_l2x4_avx2(const float *query, const float *const rows[4], uint32_t dim, float out[4])

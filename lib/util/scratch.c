@@ -19,6 +19,7 @@ static void scratch_free(vdb_scratch *scratch)
 {
     free(scratch->tags);
     free(scratch->neighbors);
+    free(scratch->query_weights);
     vdb_heap_free(&scratch->candidates);
     vdb_heap_free(&scratch->results);
     free(scratch);
@@ -53,6 +54,13 @@ static int scratch_fit(vdb_scratch *scratch, vdb_scratch_size size)
             return VDB_ENOMEM;
         scratch->neighbors = neighbors;
         scratch->neighbor_capacity = size.links;
+    }
+    if (size.query_floats > scratch->weight_capacity) {
+        float *weights = realloc(scratch->query_weights, sizeof *weights * size.query_floats);
+        if (!weights)
+            return VDB_ENOMEM;
+        scratch->query_weights = weights;
+        scratch->weight_capacity = size.query_floats;
     }
     uint64_t results = (uint64_t)size.ef + size.links + 1;
     if (2 * results > UINT32_MAX)

@@ -20,6 +20,8 @@ typedef struct vdb_scratch {
     vdb_heap results;
     uint32_t *neighbors; /* a copy of one link list, taken under the node's lock while building */
     uint32_t neighbor_capacity;
+    float *query_weights; /* a query made ready for code rows (codes/coded_query.h) */
+    uint32_t weight_capacity;
     int request_rows;   /* ask the kernel for each row's pages before reading it (see graph/search.c) */
     uint64_t distances; /* distances the beam search computed: how a search times itself */
     struct vdb_scratch *next_free;
@@ -35,9 +37,10 @@ void vdb_scratch_pool_destroy(vdb_scratch_pool *pool);
 
 /* What a search needs room for. */
 typedef struct vdb_scratch_size {
-    uint32_t nodes; /* nodes it may visit: the graph's node count */
-    uint32_t links; /* links in the longest block */
-    uint32_t ef;    /* beam width */
+    uint32_t nodes;        /* nodes it may visit: the graph's node count */
+    uint32_t links;        /* links in the longest block */
+    uint32_t ef;           /* beam width */
+    uint32_t query_floats; /* floats a coded query needs: the dimension, or 0 without codes */
 } vdb_scratch_size;
 
 /*

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <vdb.h>
 
+#include <stddef.h>
 #include <string.h>
 
 static vdb_index *const SENTINEL = (vdb_index *)(uintptr_t)0x5eed;
@@ -34,7 +35,7 @@ Test(config, init_sets_documented_defaults)
     memset(&cfg, 0xAB, sizeof cfg);
     vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cr_expect_eq(cfg.version, VDB_CONFIG_VERSION);
-    cr_expect_eq(cfg.version, 1u);
+    cr_expect_eq(cfg.version, 2u);
     cr_expect_eq(cfg.dim, 0u);
     cr_expect_eq(cfg.metric, VDB_METRIC_L2);
     cr_expect_eq(cfg.m, 16u);
@@ -43,6 +44,8 @@ Test(config, init_sets_documented_defaults)
     cr_expect_eq(cfg.threads, 0u);
     cr_expect_eq(cfg.reserved, 0u);
     cr_expect_eq(cfg.seed, 42u);
+    cr_expect_eq(cfg.codes, VDB_CODES_NONE);
+    cr_expect_eq(cfg.rerank, 0u);
 }
 
 Test(config, init_ignores_null) { vdb_config_init(NULL, VDB_CONFIG_VERSION); }
@@ -288,5 +291,52 @@ Test(config, an_unknown_version_is_only_recorded_then_refused)
     vdb_config out;
     vdb_config_init(&out, VDB_CONFIG_VERSION + 1);
     cr_expect_eq(vdb_get_config(index, &out), VDB_EINVAL, "get_config into a config of an unknown version");
+    vdb_close(index);
+}
+
+/* A caller built against version 1 (40 bytes, no codes) still creates indexes and reads configs. */
+Test(config, a_version_1_caller_gets_version_1_bytes_only)
+{
+    padded_config old;
+    memset(&old, 0xAB, sizeof old);
+    vdb_config_init(&old.config, 1);
+    const size_t version1_size = offsetof(vdb_config, seed) + sizeof(uint64_t);
+    cr_expect(untouched((const unsigned char *)&old.config + version1_size, sizeof old - version1_size),
+              "vdb_config_init(1) wrote past a version-1 struct");
+    old.config.dim = 3;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &old.config), VDB_OK, "%s", vdb_last_error());
+    padded_config got;
+    memset(&got, 0xAB, sizeof got);
+    vdb_config_init(&got.config, 1);
+    cr_assert_eq(vdb_get_config(index, &got.config), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(got.config.dim, 3u);
+    cr_expect(untouched((const unsigned char *)&got.config + version1_size, sizeof got - version1_size),
+              "vdb_get_config wrote past a version-1 struct");
+    vdb_close(index);
+}
+
+Test(config, codes_and_rerank_are_checked)
+{
+    vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
+    cfg.dim = 8;
+    cfg.codes = 7;
+    expect_create_einval(&cfg, "unknown codes");
+    cr_expect_not_null(strstr(vdb_last_error(), "codes"), "%s", vdb_last_error());
+    cfg.codes = -1;
+    expect_create_einval(&cfg, "negative codes");
+    cfg.codes = VDB_CODES_INT8;
+    cfg.rerank = 65537;
+    expect_create_einval(&cfg, "rerank over the largest ef");
+    cr_expect_not_null(strstr(vdb_last_error(), "rerank"), "%s", vdb_last_error());
+    cfg.rerank = 100;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
+    vdb_config got;
+    vdb_config_init(&got, VDB_CONFIG_VERSION);
+    cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
+    cr_expect_eq(got.codes, VDB_CODES_INT8);
+    cr_expect_eq(got.rerank, 100u);
     vdb_close(index);
 }

@@ -458,11 +458,11 @@ Test(corrupt, newer_format_version_is_eversion)
 {
     fixture f = setup();
     unsigned char *c = copy(&f);
-    tu_put_le32(c + TU_VERSION_OFFSET, 2);
+    tu_put_le32(c + TU_VERSION_OFFSET, 3);
     tu_fix_header_crc(c); /* so that the version, not the checksum, is what fails */
     write_bad(&f, c, f.length);
-    expect_refused(f.bad, VDB_EVERSION, "format version 2");
-    cr_expect_not_null(strstr(vdb_last_error(), "2"), "'%s' does not name the version", vdb_last_error());
+    expect_refused(f.bad, VDB_EVERSION, "format version 3");
+    cr_expect_not_null(strstr(vdb_last_error(), "3"), "'%s' does not name the version", vdb_last_error());
     cr_expect_not_null(strstr(vdb_last_error(), "version"), "'%s' does not say version", vdb_last_error());
     /* The version is checked before the CRC, since a newer format may put it elsewhere. */
     tu_put_le32(c + TU_VERSION_OFFSET, 0xFFFFFFFFu);

@@ -53,7 +53,8 @@ static int found_after_holdup(const float *rows, uint32_t held_up, uint64_t seed
 
     vdb_candidate nearest;
     uint32_t found = 0;
-    cr_assert_eq(vdb_hnsw_search(&graph, rows + (size_t)held_up * DIM, 1, SEARCH_EF, NULL, &nearest, &found), VDB_OK);
+    cr_assert_eq(vdb_hnsw_search(&graph, rows + (size_t)held_up * DIM, 1, SEARCH_EF, 0, NULL, &nearest, &found),
+                 VDB_OK);
     cr_assert_eq(found, 1);
     vdb_hnsw_destroy(&graph);
     vdb_store_destroy(&store);

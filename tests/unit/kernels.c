@@ -7,6 +7,7 @@
  * that AVX2 or AVX-512 went unchecked, and the scalar level must always run.
  */
 #include "kernels/distance.h"
+#include "kernels/int8.h"
 #include "testutil.h"
 #include "vdb.h"
 
@@ -114,4 +115,73 @@ Test(kernels, cosine_has_no_batch_kernel_and_unknown_metrics_have_none)
     cr_expect_null(vdb_distance4_for(99));
     cr_expect_null(vdb_distance_for(-1));
     cr_expect_not_null(vdb_distance4_for(VDB_METRIC_L2));
+}
+
+/* Bytes spanning 0..255, the extremes included, from a seed. */
+static uint8_t *random_codes(uint32_t n, uint64_t seed)
+{
+    uint8_t *codes = malloc(n);
+    cr_assert_not_null(codes);
+    tu_rng rng;
+    tu_rng_seed(&rng, seed);
+    for (uint32_t i = 0; i < n; i++)
+        codes[i] = i % 17 == 0 ? 255 : i % 13 == 0 ? 0 : (uint8_t)(tu_rng_next(&rng) >> 56);
+    return codes;
+}
+
+Test(kernels, every_int8_kernel_agrees_with_a_double_precision_sum)
+{
+    tally t = {0};
+    for (size_t d = 0; d < sizeof dims / sizeof *dims; d++) {
+        uint32_t dim = dims[d];
+        float *weights = tu_uniform(1, dim, 500 + dim);
+        uint8_t *codes = random_codes(dim, 600 + dim);
+        double want = 0, magnitude = 0;
+        for (uint32_t i = 0; i < dim; i++) {
+            want += (double)weights[i] * codes[i];
+            magnitude += fabs((double)weights[i] * codes[i]);
+        }
+        for (size_t l = 0; l < LEVELS; l++) {
+            vdb_dot_u8_fn kernel = vdb_dot_u8_at(levels[l]);
+            t.planned[l]++;
+            if (!kernel)
+                continue;
+            t.run[l]++;
+            double got = kernel(weights, codes, dim);
+            cr_expect(fabs(got - want) <= 1e-6 * (1.0 + magnitude), "level %d dim %u: %.9g, want %.9g", levels[l], dim,
+                      got, want);
+        }
+        free(weights);
+        free(codes);
+    }
+    report("every_int8_kernel_agrees_with_a_double_precision_sum", &t);
+}
+
+Test(kernels, int8_batch_kernels_match_their_single_kernel_bit_for_bit)
+{
+    tally t = {0};
+    for (size_t d = 0; d < sizeof dims / sizeof *dims; d++) {
+        uint32_t dim = dims[d];
+        float *weights = tu_uniform(1, dim, 700 + dim);
+        uint8_t *data = random_codes(4 * dim, 800 + dim);
+        const uint8_t *rows[4] = {data, data + dim, data + 2 * dim, data + 3 * dim};
+        for (size_t l = 0; l < LEVELS; l++) {
+            vdb_dot_u8_fn single = vdb_dot_u8_at(levels[l]);
+            vdb_dot_u8x4_fn batch = vdb_dot_u8x4_at(levels[l]);
+            t.planned[l] += 4;
+            if (!single)
+                continue;
+            cr_assert_not_null(batch, "level %d has no int8 batch kernel", levels[l]);
+            float out[4];
+            batch(weights, rows, dim, out);
+            for (int r = 0; r < 4; r++, t.run[l]++) {
+                float want = single(weights, rows[r], dim);
+                cr_expect(memcmp(&out[r], &want, sizeof want) == 0, "level %d dim %u row %d: %.9g != %.9g", levels[l],
+                          dim, r, out[r], want);
+            }
+        }
+        free(weights);
+        free(data);
+    }
+    report("int8_batch_kernels_match_their_single_kernel_bit_for_bit", &t);
 }

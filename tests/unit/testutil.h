@@ -92,7 +92,15 @@ int tu_write_npy(const char *path, const float *rows, uint64_t n, uint32_t dim);
 /* --- index file layout (docs/format.md), read from saved bytes ---------- */
 
 enum { TU_HEADER_SIZE = 4096, TU_VERSION_OFFSET = 8, TU_SECTIONS_OFFSET = 80, TU_HEADER_CRC_OFFSET = 4092 };
-enum { TU_SECTION_VECTORS = 0, TU_SECTION_LINKS0 = 1, TU_SECTION_UPPER = 2, TU_SECTION_IDS = 3 };
+enum {
+    TU_SECTION_VECTORS = 0,
+    TU_SECTION_LINKS0 = 1,
+    TU_SECTION_UPPER = 2,
+    TU_SECTION_IDS = 3,
+    TU_SECTION_QUANTIZER = 4, /* format 2 */
+    TU_SECTION_CODES = 5
+};
+enum { TU_CODES_OFFSET = 224 }; /* format 2: codes kind, then trained, then rerank (u32 each) */
 
 typedef struct {
     uint64_t offset, length;

@@ -39,8 +39,12 @@ const ENUMS = Object.freeze({
     VDB_OPEN_WRITABLE: 4,
     VDB_OPEN_RECOVER: 8,
   }),
+  vdb_codes: Object.freeze({
+    VDB_CODES_NONE: 0,
+    VDB_CODES_INT8: 1,
+  }),
   vdb_config_version: Object.freeze({
-    VDB_CONFIG_VERSION: 1,
+    VDB_CONFIG_VERSION: 2,
   }),
 });
 
@@ -107,6 +111,8 @@ function declareTypes(koffi) {
     threads: 'uint32_t',
     reserved: 'uint32_t',
     seed: 'uint64_t',
+    codes: 'int32_t',
+    rerank: 'uint32_t',
   });
   Object.freeze(types);
   typeCache.set(koffi, types);
