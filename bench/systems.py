@@ -77,6 +77,7 @@ class LibVdb(Adapter):
 
     name = "libvdb"
     file_suffix = ".vdb"
+    codes = None  # searches read float32 rows only
 
     def __init__(self) -> None:
         import vdb  # noqa: F401
@@ -91,7 +92,13 @@ class LibVdb(Adapter):
 
     def build(self, data, M, ef_construction, threads):
         self.index = self.vdb.Index(
-            data.shape[1], metric="l2", m=M, ef_construction=ef_construction, threads=_threads(threads), seed=SEED
+            data.shape[1],
+            metric="l2",
+            m=M,
+            ef_construction=ef_construction,
+            threads=_threads(threads),
+            seed=SEED,
+            **({"codes": self.codes} if self.codes else {}),
         )
         self.threads = _threads(threads)
         self.index.add(data)
@@ -122,6 +129,13 @@ class LibVdb(Adapter):
         if self.index is not None:
             self.index.close()
         self.index = None
+
+
+class LibVdbInt8(LibVdb):
+    """libvdb with int8 codes: the walk reads a byte per dimension, the final candidates their float32 rows."""
+
+    name = "libvdb-int8"
+    codes = "int8"
 
 
 class Hnswlib(Adapter):
@@ -239,7 +253,7 @@ class USearch(Adapter):
         return matches.keys
 
 
-ADAPTERS = {"libvdb": LibVdb, "hnswlib": Hnswlib, "faiss": Faiss, "usearch": USearch}
+ADAPTERS = {"libvdb": LibVdb, "libvdb-int8": LibVdbInt8, "hnswlib": Hnswlib, "faiss": Faiss, "usearch": USearch}
 SYSTEMS = list(ADAPTERS)
 
 

@@ -63,6 +63,20 @@ static inline uint32_t read_links(const vdb_hnsw *graph, uint32_t node, uint32_t
     return count;
 }
 
+/*
+ * A node that enters the candidates is likely to be expanded soon, and its
+ * link block, a random place in a large array, is then the walk's slowest
+ * load: start it now.
+ */
+static inline void prefetch_links(const vdb_hnsw *graph, uint32_t node, uint32_t level)
+{
+    if (level != 0)
+        return;
+    const char *block = (const char *)vdb_hnsw_links0(graph, node);
+    for (uint32_t offset = 0; offset < (graph->m0 + 1) * sizeof(uint32_t); offset += CACHE_LINE)
+        __builtin_prefetch(block + offset, 0, 3);
+}
+
 /* The first byte of what a distance from query to node reads. */
 static inline const char *row_bytes(const vdb_hnsw *graph, const vdb_query *query, uint32_t node)
 {
@@ -106,20 +120,24 @@ vdb_candidate vdb_hnsw_greedy(const vdb_hnsw *graph, const vdb_query *query, vdb
                               vdb_scratch *scratch, int locked)
 {
     vdb_candidate best = start;
+    uint32_t lines = row_lines(graph, query), valid[VDB_MAX_M0];
+    float distances[VDB_MAX_M0];
     for (int moved = 1; moved;) {
         moved = 0;
         const uint32_t *links;
-        uint32_t count = read_links(graph, best.node, level, scratch, locked, &links);
-        for (uint32_t i = 0; i < count; i++) {
-            uint32_t neighbor = links[i];
-            if (neighbor >= graph->allocated)
-                continue;
-            float distance = query_distance(graph, query, neighbor);
-            if (distance < best.distance) {
-                best = (vdb_candidate){distance, neighbor};
+        uint32_t count = read_links(graph, best.node, level, scratch, locked, &links), valid_count = 0;
+        for (uint32_t i = 0; i < count; i++)
+            if (links[i] < graph->allocated) {
+                valid[valid_count++] = links[i];
+                prefetch_row(graph, query, links[i], lines);
+            }
+        /* All of them at once: the batch kernels give what the single ones would, and overlap the rows' loads. */
+        query_distances(graph, query, valid, valid_count, distances);
+        for (uint32_t i = 0; i < valid_count; i++)
+            if (distances[i] < best.distance) {
+                best = (vdb_candidate){distances[i], valid[i]};
                 moved = 1;
             }
-        }
     }
     return best;
 }
@@ -192,6 +210,7 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate e
                     if (code != VDB_OK)
                         return code;
                     vdb_heap_push(candidates, found, 0);
+                    prefetch_links(graph, found.node, level);
                     if (may_be_result(graph, accept, found.node)) {
                         vdb_heap_push(results, found, 1);
                         if (results->size > ef)
