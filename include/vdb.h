@@ -95,7 +95,8 @@ enum vdb_open_flags {
  */
 enum vdb_codes {
     VDB_CODES_NONE = 0, /**< searches read the float32 vectors only */
-    VDB_CODES_INT8 = 1  /**< a byte per dimension, from each dimension's range: rows 4x smaller */
+    VDB_CODES_INT8 = 1, /**< a byte per dimension, from each dimension's range: rows 4x smaller */
+    VDB_CODES_PQ = 2    /**< product quantization: code_bytes bytes a vector, each naming one of 256 centroids */
 };
 
 /** The version of vdb_config this header describes. */
@@ -118,9 +119,10 @@ typedef struct vdb_config {
     uint32_t reserved;        /**< must be 0 */
     uint64_t seed;            /**< level generator seed; same data + seed + threads = 1 gives the same graph */
     /* version 2 */
-    int32_t codes;   /**< an enum vdb_codes value (default VDB_CODES_NONE); see "Codes" below */
-    uint32_t rerank; /**< with codes: a search's best candidates by code that get their exact distance,
-                          raised to k if smaller; 0 = all ef of them (default) */
+    int32_t codes;       /**< an enum vdb_codes value (default VDB_CODES_NONE); see "Codes" below */
+    uint32_t code_bytes; /**< VDB_CODES_PQ: bytes a vector, 1..dim (0 = dim / 8, at least 1); else must be 0 */
+    uint32_t rerank;     /**< with codes: a search's best candidates by code that get their exact distance,
+                              raised to k if smaller; 0 = all ef of them (default) */
 } vdb_config;
 
 /**
@@ -156,16 +158,23 @@ VDB_API void vdb_config_init(vdb_config *cfg, uint32_t version);
  */
 
 /*
- * Codes. An index made with cfg.codes = VDB_CODES_INT8 keeps a byte per
- * dimension for each vector beside its float32 row: the byte is the value's
- * place, in 255 steps, between that dimension's smallest and largest value
- * among the vectors the codes were trained on. The codes are trained once,
- * at the end of the first call (vdb_build, vdb_add, vdb_upsert) that leaves
- * the index with 1024 vectors or more, from up to 65536 of them spread evenly
- * over the index; later vectors are coded with the same ranges (a value
- * outside its range takes the nearest end). Until then searches use the
- * float32 rows only. Codes and ranges are saved with the index (file format
- * 2; an index without codes is still written as format 1).
+ * Codes. An index made with cfg.codes set keeps a code of each vector beside
+ * its float32 row:
+ *  - VDB_CODES_INT8: a byte per dimension, the value's place, in 255 steps,
+ *    between that dimension's smallest and largest value among the vectors
+ *    the codes were trained on (a value outside takes the nearest end).
+ *    Trained when the index first holds 1024 vectors, from up to 65536.
+ *  - VDB_CODES_PQ: the dimensions cut into code_bytes groups of nearly equal
+ *    width, each with 256 centroids found by k-means (seeded by cfg.seed, so
+ *    the same data and seed give the same codes); a vector's code names its
+ *    nearest centroid in each group. 48 bytes for a 384-d vector is 32x
+ *    smaller than its floats. Trained when the index first holds 4096
+ *    vectors, from up to 16384 (seconds, on the index's threads).
+ * The codes are trained once, at the end of the first call (vdb_build,
+ * vdb_add, vdb_upsert) that leaves the index with enough vectors, from rows
+ * spread evenly over it; later vectors are coded with what was trained.
+ * Until then searches use the float32 rows only. Codes are saved with the
+ * index (file format 2; an index without codes is still written as format 1).
  *
  * A search with codes walks the graph by code distances, keeps its ef best
  * candidates, measures the `rerank` best of them (all ef by default) with

@@ -57,6 +57,10 @@ int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config 
         return code;
     }
     index->config.dim = view->dim;
+    if ((code = vdb_config_check_code_bytes(&index->config)) != VDB_OK) {
+        vdb_index_free(index);
+        return code;
+    }
     vdb_store_init_owned(&index->store, view->dim); /* no rows until vdb_build links some */
     if (vdb_ids_init_rows(&index->ids, view->count) != VDB_OK ||
         vdb_hnsw_init(&index->graph, &index->store, config.metric, config.m, config.ef_construction, config.seed) !=

@@ -1,40 +1,74 @@
 /*
- * Training, coding and storage of int8 codes. Each dimension's range is
- * taken from up to VDB_CODES_TRAIN_SAMPLE rows spread evenly over the store
- * (every row when there are fewer), so training reads a bounded amount
- * whatever the index's size, and gives the same quantizer for the same rows.
+ * The code store: rows on the heap and in a mapping, training when the
+ * index first has enough vectors, and coding new rows, in parallel for PQ
+ * (hundreds of distances per vector) and in a loop for int8.
  */
 #include "codes/codes.h"
 
+#include "codes/int8_quantizer.h"
+#include "codes/pq_quantizer.h"
+#include "util/parallel.h"
 #include "vdb.h"
 
-#include <math.h>
 #include <stdlib.h>
 
-enum { STEPS = 255 };
+enum { CODE_CHUNK = 256 }; /* rows a worker codes at a time */
 
-void vdb_codes_init(vdb_code_store *codes, int32_t kind, uint32_t dim)
+uint32_t vdb_codes_bytes(int32_t kind, uint32_t dim, uint32_t code_bytes)
 {
-    *codes = (vdb_code_store){.kind = kind, .dim = dim, .stride = vdb_codes_stride(dim)};
+    if (kind == VDB_CODES_INT8)
+        return dim;
+    if (kind == VDB_CODES_PQ)
+        return code_bytes ? code_bytes : dim >= 8 ? dim / 8 : 1;
+    return 0;
+}
+
+uint64_t vdb_codes_quantizer_floats(int32_t kind, uint32_t dim)
+{
+    return kind == VDB_CODES_INT8 ? vdb_int8_quantizer_floats(dim)
+           : kind == VDB_CODES_PQ ? vdb_pq_quantizer_floats(dim)
+                                  : 0;
+}
+
+uint32_t vdb_codes_query_floats(int32_t kind, uint32_t dim, uint32_t bytes)
+{
+    return kind == VDB_CODES_INT8 ? dim : kind == VDB_CODES_PQ ? VDB_PQ_CENTROIDS * bytes : 0;
+}
+
+static uint64_t train_min(int32_t kind) { return kind == VDB_CODES_PQ ? VDB_PQ_TRAIN_MIN : VDB_INT8_TRAIN_MIN; }
+
+void vdb_codes_init(vdb_code_store *codes, int32_t kind, uint32_t dim, uint32_t bytes)
+{
+    *codes = (vdb_code_store){.kind = kind, .dim = dim, .bytes = bytes, .stride = vdb_codes_stride(bytes)};
     if (kind != VDB_CODES_NONE) {
         codes->dot = vdb_dot_u8_for();
         codes->dot4 = vdb_dot_u8x4_for();
+        codes->pq_sum = vdb_pq_sum_for();
     }
 }
 
-void vdb_codes_init_mapped(vdb_code_store *codes, int32_t kind, uint32_t dim, const float *quantizer,
+void vdb_codes_init_mapped(vdb_code_store *codes, int32_t kind, uint32_t dim, uint32_t bytes, const float *quantizer,
                            const uint8_t *rows, uint32_t count)
 {
-    vdb_codes_init(codes, kind, dim);
+    vdb_codes_init(codes, kind, dim, bytes);
     codes->trained = 1;
     codes->quantizer = quantizer;
     codes->mapped = rows;
     codes->mapped_count = count;
 }
 
+const char *vdb_codes_check_quantizer(int32_t kind, const float *quantizer, uint32_t dim)
+{
+    if (kind == VDB_CODES_INT8 && vdb_int8_first_bad(quantizer, dim) < dim)
+        return "an offset or step that is not a finite number, or a negative step";
+    if (kind == VDB_CODES_PQ && !vdb_pq_codebooks_finite(quantizer, dim))
+        return "a codebook value that is not a finite number";
+    return NULL;
+}
+
 int vdb_codes_reserve(vdb_code_store *codes, uint64_t nodes)
 {
-    if (codes->kind == VDB_CODES_NONE || (!codes->trained && nodes < VDB_CODES_TRAIN_MIN))
+    if (codes->kind == VDB_CODES_NONE || (!codes->trained && nodes < train_min(codes->kind)))
         return VDB_OK;
     uint64_t rows = nodes - codes->mapped_count;
     if (rows > codes->owned_capacity) {
@@ -47,70 +81,75 @@ int vdb_codes_reserve(vdb_code_store *codes, uint64_t nodes)
         codes->owned = grown;
         codes->owned_capacity = capacity;
     }
+    /* What is allocated here stays for the next try if a later step fails: nothing observable changed. */
     if (!codes->trained && !codes->owned_quantizer &&
-        !(codes->owned_quantizer = malloc(2 * sizeof(float) * codes->dim)))
-        return VDB_ENOMEM; /* the rows' room is kept for the next try: nothing observable changed */
+        !(codes->owned_quantizer = malloc(sizeof(float) * vdb_codes_quantizer_floats(codes->kind, codes->dim))))
+        return VDB_ENOMEM;
+    if (codes->kind == VDB_CODES_PQ && !codes->pq_norms &&
+        !(codes->pq_norms = malloc(sizeof(float) * VDB_PQ_CENTROIDS * codes->bytes)))
+        return VDB_ENOMEM;
     return VDB_OK;
 }
 
-/* Each dimension's smallest value and its step to the largest, from rows spread over the store. */
-static void train(vdb_code_store *codes, const vdb_store *store)
+static int train(vdb_code_store *codes, const vdb_store *store, uint64_t seed, uint32_t threads)
 {
-    uint32_t dim = codes->dim;
-    float *offset = codes->owned_quantizer, *step = offset + dim, *high = step; /* high becomes step at the end */
-    uint64_t nodes = vdb_store_count(store), samples = nodes < VDB_CODES_TRAIN_SAMPLE ? nodes : VDB_CODES_TRAIN_SAMPLE;
-    const float *first = vdb_store_get(store, 0);
-    memcpy(offset, first, sizeof(float) * dim);
-    memcpy(high, first, sizeof(float) * dim);
-    for (uint64_t s = 1; s < samples; s++) {
-        const float *row = vdb_store_get(store, (uint32_t)(s * nodes / samples));
-        for (uint32_t d = 0; d < dim; d++) {
-            offset[d] = row[d] < offset[d] ? row[d] : offset[d];
-            high[d] = row[d] > high[d] ? row[d] : high[d];
-        }
+    float *quantizer = codes->owned_quantizer;
+    if (codes->kind == VDB_CODES_INT8) {
+        vdb_int8_train(quantizer, codes->dim, store, VDB_INT8_TRAIN_SAMPLE);
+    } else {
+        int code = vdb_pq_train(quantizer, codes->dim, codes->bytes, store, VDB_PQ_TRAIN_SAMPLE, seed, threads);
+        if (code != VDB_OK)
+            return code;
     }
-    for (uint32_t d = 0; d < dim; d++) {
-        step[d] = (high[d] - offset[d]) / STEPS;
-        if (!isfinite(step[d])) /* a range past FLT_MAX: the dimension is coded as its offset */
-            step[d] = 0.0f;
-    }
-    codes->quantizer = offset;
+    codes->quantizer = quantizer;
     codes->trained = 1;
+    return VDB_OK;
 }
 
-static void encode(const vdb_code_store *codes, const float *vector, uint8_t *row)
+typedef struct {
+    vdb_code_store *codes;
+    const vdb_store *store;
+    uint64_t first; /* the node of owned row 0 */
+} coding;
+
+/* Code nodes first + [begin, end): vdb_parallel_for counts from 0. */
+static void code_rows(void *context, uint64_t begin, uint64_t end, uint32_t worker)
 {
-    const float *offset = codes->quantizer, *step = offset + codes->dim;
-    float norm2 = 0.0f;
-    memset(row, 0, codes->stride);
-    for (uint32_t d = 0; d < codes->dim; d++) {
-        float place = step[d] > 0.0f ? (vector[d] - offset[d]) / step[d] : 0.0f;
-        uint8_t code = place <= 0.0f ? 0 : place >= STEPS ? STEPS : (uint8_t)lrintf(place);
-        float value = offset[d] + step[d] * code;
-        row[d] = code;
-        norm2 += value * value;
+    (void)worker;
+    const coding *c = context;
+    const vdb_code_store *codes = c->codes;
+    for (uint64_t node = c->first + begin; node < c->first + end; node++) {
+        uint8_t *row = codes->owned + (node - codes->mapped_count) * codes->stride;
+        const float *vector = vdb_store_get(c->store, (uint32_t)node);
+        memset(row, 0, codes->stride);
+        float norm2 = codes->kind == VDB_CODES_INT8
+                          ? vdb_int8_encode(codes->quantizer, codes->dim, vector, row)
+                          : vdb_pq_encode(codes->quantizer, codes->pq_norms, codes->dim, codes->bytes, vector, row);
+        memcpy(row + codes->stride - sizeof norm2, &norm2, sizeof norm2);
     }
-    memcpy(row + codes->stride - sizeof norm2, &norm2, sizeof norm2);
 }
 
-void vdb_codes_update(vdb_code_store *codes, const vdb_store *store)
+void vdb_codes_update(vdb_code_store *codes, const vdb_store *store, uint64_t seed, uint32_t threads)
 {
     if (codes->kind == VDB_CODES_NONE)
         return;
-    if (!codes->trained) {
-        if (vdb_store_count(store) < VDB_CODES_TRAIN_MIN)
-            return;
-        train(codes, store);
+    if (!codes->trained &&
+        (vdb_store_count(store) < train_min(codes->kind) || train(codes, store, seed, threads) != VDB_OK))
+        return;
+    if (codes->kind == VDB_CODES_PQ && !codes->pq_norms_ready) {
+        vdb_pq_centroid_norms(codes->quantizer, codes->dim, codes->bytes, codes->pq_norms);
+        codes->pq_norms_ready = 1;
     }
-    for (uint64_t node = vdb_codes_count(codes); node < vdb_store_count(store); node++) {
-        encode(codes, vdb_store_get(store, (uint32_t)node), codes->owned + codes->owned_count * codes->stride);
-        codes->owned_count++;
-    }
+    coding c = {codes, store, vdb_codes_count(codes)};
+    uint64_t rows = vdb_store_count(store) - c.first;
+    vdb_parallel_for(codes->kind == VDB_CODES_PQ ? threads : 1, rows, CODE_CHUNK, code_rows, &c);
+    codes->owned_count += rows;
 }
 
 void vdb_codes_destroy(vdb_code_store *codes)
 {
     free(codes->owned);
     free(codes->owned_quantizer);
+    free(codes->pq_norms);
     *codes = (vdb_code_store){0};
 }

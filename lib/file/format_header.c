@@ -43,6 +43,7 @@ enum {
     AT_CODES = AT_SECTIONS + VDB_SECTION_COUNT * SECTION_ENTRY_SIZE, /* format 2 */
     AT_CODES_TRAINED = AT_CODES + 4,
     AT_RERANK = AT_CODES + 8,
+    AT_CODE_BYTES = AT_CODES + 12,
 };
 
 static void put32(unsigned char *at, uint32_t value) { memcpy(at, &value, sizeof value); }
@@ -73,8 +74,9 @@ void vdb_header_section_lengths(const vdb_header *header, uint64_t lengths[VDB_S
     lengths[VDB_SECTION_UPPER] = (header->count + 1 + header->upper_blocks * (header->m + 1)) * sizeof(uint32_t);
     lengths[VDB_SECTION_IDS] = header->count * sizeof(uint64_t);
     int coded = header->codes_trained != 0;
-    lengths[VDB_SECTION_QUANTIZER] = coded ? 2 * sizeof(float) * header->dim : 0;
-    lengths[VDB_SECTION_CODES] = coded ? header->count * vdb_codes_stride(header->dim) : 0;
+    uint32_t bytes = vdb_codes_bytes(header->codes, header->dim, header->code_bytes);
+    lengths[VDB_SECTION_QUANTIZER] = coded ? sizeof(float) * vdb_codes_quantizer_floats(header->codes, header->dim) : 0;
+    lengths[VDB_SECTION_CODES] = coded ? header->count * vdb_codes_stride(bytes) : 0;
 }
 
 uint64_t vdb_header_layout(vdb_header *header)
@@ -117,6 +119,7 @@ void vdb_header_encode(const vdb_header *header, unsigned char bytes[VDB_HEADER_
         put32(bytes + AT_CODES, (uint32_t)header->codes);
         put32(bytes + AT_CODES_TRAINED, header->codes_trained);
         put32(bytes + AT_RERANK, header->rerank);
+        put32(bytes + AT_CODE_BYTES, header->code_bytes);
     }
     put32(bytes + VDB_HEADER_CRC_OFFSET, vdb_crc32c(0, bytes, VDB_HEADER_CRC_OFFSET));
 }
@@ -136,10 +139,11 @@ static int check_fields(const vdb_header *h, const char *path)
     if (h->count > VDB_MAX_NODES || h->upper_blocks > UINT32_MAX)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: %llu nodes, %llu upper blocks", path,
                         (unsigned long long)h->count, (unsigned long long)h->upper_blocks);
-    if (h->codes < VDB_CODES_NONE || h->codes > VDB_CODES_INT8 || h->codes_trained > 1 ||
-        (h->codes_trained && h->codes == VDB_CODES_NONE) || h->rerank > VDB_MAX_EF)
-        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: codes %d (trained %u), rerank %u", path, h->codes,
-                        h->codes_trained, h->rerank);
+    if (h->codes < VDB_CODES_NONE || h->codes > VDB_CODES_PQ || h->codes_trained > 1 ||
+        (h->codes_trained && h->codes == VDB_CODES_NONE) || h->rerank > VDB_MAX_EF ||
+        (h->codes == VDB_CODES_PQ ? h->code_bytes == 0 || h->code_bytes > h->dim : h->code_bytes != 0))
+        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: codes %d (trained %u, %u bytes), rerank %u", path,
+                        h->codes, h->codes_trained, h->code_bytes, h->rerank);
     if (h->count == 0 ? h->entry != UINT64_MAX : h->entry >= h->count)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: entry point %llu of %llu nodes", path,
                         (unsigned long long)h->entry, (unsigned long long)h->count);
@@ -207,11 +211,12 @@ int vdb_header_decode(vdb_header *h, const unsigned char *bytes, size_t file_len
         h->sections[i] = (vdb_section){get64(entry), get64(entry + 8), get32(entry + 16)};
     }
     h->codes = VDB_CODES_NONE;
-    h->codes_trained = h->rerank = 0;
+    h->codes_trained = h->rerank = h->code_bytes = 0;
     if (version >= 2) {
         h->codes = (int32_t)get32(bytes + AT_CODES);
         h->codes_trained = get32(bytes + AT_CODES_TRAINED);
         h->rerank = get32(bytes + AT_RERANK);
+        h->code_bytes = get32(bytes + AT_CODE_BYTES);
     }
     int code = check_fields(h, path);
     return code != VDB_OK ? code : check_sections(h, file_length, path);

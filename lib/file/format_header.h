@@ -18,7 +18,7 @@ enum {
     VDB_SECTION_LINKS0,
     VDB_SECTION_UPPER,
     VDB_SECTION_IDS,
-    VDB_SECTION_QUANTIZER, /* format 2: each dimension's offset, then its step (float32) */
+    VDB_SECTION_QUANTIZER, /* format 2: int8 offsets and steps, or PQ codebooks (float32) */
     VDB_SECTION_CODES,     /* format 2: a code row per node (codes/codes.h) */
     VDB_SECTION_COUNT
 };
@@ -48,6 +48,7 @@ typedef struct vdb_header {
     int32_t codes;          /* format 2: an enum vdb_codes value; VDB_CODES_NONE in format 1 */
     uint32_t codes_trained; /* format 2: 1 when the quantizer and code sections hold the codes, else 0 (empty) */
     uint32_t rerank;        /* format 2: the index's rerank setting */
+    uint32_t code_bytes;    /* format 2: PQ's bytes a vector; 0 for other codes */
     vdb_section sections[VDB_SECTION_COUNT]; /* format 1 has the first four; the others are empty */
 } vdb_header;
 

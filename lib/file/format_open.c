@@ -7,7 +7,6 @@
 #include "util/error.h"
 #include "file/format.h"
 
-#include <math.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -16,16 +15,15 @@ static const void *section_bytes(const vdb_mapping *file, const vdb_header *head
     return file->bytes + header->sections[section].offset;
 }
 
-/* A quantizer decodes every code: its offsets finite, its steps finite and not negative. O(dim). */
+/* A quantizer decodes every code: int8 offsets finite, steps finite and >= 0; PQ codebooks finite. O(dim). */
 static int check_quantizer(const vdb_mapping *file, const vdb_header *header, const char *path)
 {
     if (!header->codes_trained)
         return VDB_OK;
-    const float *offset = section_bytes(file, header, VDB_SECTION_QUANTIZER), *step = offset + header->dim;
-    for (uint32_t d = 0; d < header->dim; d++)
-        if (!isfinite(offset[d]) || !isfinite(step[d]) || step[d] < 0.0f)
-            return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: the quantizer's dimension %u (offset %g, step %g)",
-                            path, d, (double)offset[d], (double)step[d]);
+    const char *problem =
+        vdb_codes_check_quantizer(header->codes, section_bytes(file, header, VDB_SECTION_QUANTIZER), header->dim);
+    if (problem)
+        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: its quantizer holds %s", path, problem);
     return VDB_OK;
 }
 

@@ -159,6 +159,7 @@ static uint64_t describe(const vdb_file_contents *contents, vdb_header *header)
     header->codes = codes->kind;
     header->codes_trained = codes->trained ? 1 : 0;
     header->rerank = codes->kind != VDB_CODES_NONE ? contents->rerank : 0;
+    header->code_bytes = codes->kind == VDB_CODES_PQ ? codes->bytes : 0;
     header->dim = graph->dim;
     header->metric = contents->metric;
     header->m = graph->m;

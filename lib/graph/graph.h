@@ -129,7 +129,9 @@ static inline int vdb_hnsw_coded(const vdb_hnsw *graph) { return graph->codes &&
 /* What a search of this graph with beam width ef needs room for. */
 static inline vdb_scratch_size vdb_hnsw_scratch_size(const vdb_hnsw *graph, uint32_t ef)
 {
-    return (vdb_scratch_size){graph->allocated, graph->m0 + 1, ef, vdb_hnsw_coded(graph) ? graph->dim : 0};
+    uint32_t query_floats =
+        vdb_hnsw_coded(graph) ? vdb_codes_query_floats(graph->codes->kind, graph->dim, graph->codes->bytes) : 0;
+    return (vdb_scratch_size){graph->allocated, graph->m0 + 1, ef, query_floats};
 }
 
 static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)

@@ -48,10 +48,23 @@ static int check(const vdb_config *config, int dim_required)
         return vdb_fail(VDB_EINVAL, "threads %u is over %u", config->threads, VDB_MAX_THREADS);
     if (config->reserved != 0)
         return vdb_fail(VDB_EINVAL, "config.reserved must be 0");
-    if (config->codes != VDB_CODES_NONE && config->codes != VDB_CODES_INT8)
-        return vdb_fail(VDB_EINVAL, "unknown codes %d (VDB_CODES_NONE or VDB_CODES_INT8)", config->codes);
+    if (config->codes < VDB_CODES_NONE || config->codes > VDB_CODES_PQ)
+        return vdb_fail(VDB_EINVAL, "unknown codes %d (VDB_CODES_NONE, VDB_CODES_INT8 or VDB_CODES_PQ)", config->codes);
+    int code = vdb_config_check_code_bytes(config);
+    if (code != VDB_OK)
+        return code;
     if (config->rerank > VDB_MAX_EF)
         return vdb_fail(VDB_EINVAL, "rerank %u is over %u", config->rerank, VDB_MAX_EF);
+    return VDB_OK;
+}
+
+int vdb_config_check_code_bytes(const vdb_config *config)
+{
+    if (config->codes != VDB_CODES_PQ && config->code_bytes != 0)
+        return vdb_fail(VDB_EINVAL, "code_bytes %u is for VDB_CODES_PQ only: leave it 0", config->code_bytes);
+    if (config->codes == VDB_CODES_PQ && config->dim != 0 && config->code_bytes > config->dim)
+        return vdb_fail(VDB_EINVAL, "code_bytes %u is more than the dimension %u: PQ takes 1..dim bytes a vector",
+                        config->code_bytes, config->dim);
     return VDB_OK;
 }
 

@@ -20,6 +20,9 @@ vdb_config vdb_config_defaults(void);
 /* Read a caller's config of any known version into *out (defaults for the fields it lacks) and check it. */
 int vdb_config_read(const vdb_config *theirs, vdb_config *out, int dim_required);
 
+/* code_bytes fits codes and dim (a dim of 0, still unknown, passes): VDB_OK or VDB_EINVAL. */
+int vdb_config_check_code_bytes(const vdb_config *config);
+
 /* Write the fields of *config that the caller's version (theirs->version) has. */
 int vdb_config_write(const vdb_config *config, vdb_config *theirs);
 

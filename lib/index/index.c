@@ -27,7 +27,11 @@ vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind)
 
 void vdb_index_use_codes(vdb_index *index)
 {
-    vdb_codes_init(&index->codes, index->config.codes, index->store.dim);
+    vdb_config *config = &index->config;
+    uint32_t bytes = vdb_codes_bytes(config->codes, index->store.dim, config->code_bytes);
+    if (config->codes == VDB_CODES_PQ)
+        config->code_bytes = bytes; /* vdb_get_config tells what 0 chose */
+    vdb_codes_init(&index->codes, config->codes, index->store.dim, bytes);
     index->graph.codes = &index->codes;
 }
 
@@ -67,7 +71,7 @@ int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const u
     for (uint64_t i = 0; i < n; i++)
         vdb_ids_append(&index->ids, ids ? ids[i] : first_id + i);
     int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads);
-    vdb_codes_update(&index->codes, &index->store);
+    vdb_codes_update(&index->codes, &index->store, index->config.seed, index->config.threads);
     if (code != VDB_OK)
         return vdb_fail(code,
                         "out of memory while linking %llu vectors: they are in the index, but some with "

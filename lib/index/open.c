@@ -22,6 +22,7 @@ static vdb_config config_of(const vdb_header *header)
     config.seed = header->seed;
     config.codes = header->codes;
     config.rerank = header->rerank;
+    config.code_bytes = header->code_bytes;
     return config;
 }
 
@@ -41,10 +42,11 @@ static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags)
             code = vdb_hnsw_init_copy(&index->graph, &index->store, h->metric, h->m, h->ef_construction, h->seed,
                                       &file->links);
     }
+    uint32_t bytes = vdb_codes_bytes(h->codes, h->dim, h->code_bytes);
     if (h->codes_trained)
-        vdb_codes_init_mapped(&index->codes, h->codes, h->dim, file->quantizer, file->codes, (uint32_t)h->count);
+        vdb_codes_init_mapped(&index->codes, h->codes, h->dim, bytes, file->quantizer, file->codes, (uint32_t)h->count);
     else
-        vdb_codes_init(&index->codes, h->codes, h->dim);
+        vdb_codes_init(&index->codes, h->codes, h->dim, bytes);
     index->graph.codes = &index->codes;
     return code;
 }

@@ -30,12 +30,13 @@ static vdb_index *create(int32_t metric, int32_t codes, uint32_t dim)
     return index;
 }
 
-static double recall_at(const vdb_index *index, int metric, const float *base, const float *queries, uint32_t ef)
+static double recall_at(const vdb_index *index, int metric, const float *base, uint64_t n, const float *queries,
+                        uint32_t ef)
 {
     uint64_t *approx = malloc(sizeof *approx * NQ * K), *exact = malloc(sizeof *exact * NQ * K);
     cr_assert(approx && exact);
     cr_assert_eq(vdb_search_batch(index, queries, NQ, K, ef, approx, NULL, NULL), VDB_OK, "%s", vdb_last_error());
-    tu_brute_force(metric, base, N, NULL, queries, NQ, D, K, exact, NULL);
+    tu_brute_force(metric, base, n, NULL, queries, NQ, D, K, exact, NULL);
     double recall = tu_recall(approx, exact, NQ, K);
     free(approx);
     free(exact);
@@ -50,7 +51,8 @@ Test(codes, int8_search_keeps_recall_and_returns_exact_distances)
         vdb_index *plain = create(metric, VDB_CODES_NONE, D), *coded = create(metric, VDB_CODES_INT8, D);
         cr_assert_eq(vdb_add(plain, base, N, NULL), VDB_OK);
         cr_assert_eq(vdb_add(coded, base, N, NULL), VDB_OK);
-        double want = recall_at(plain, metric, base, queries, 64), got = recall_at(coded, metric, base, queries, 64);
+        double want = recall_at(plain, metric, base, N, queries, 64),
+               got = recall_at(coded, metric, base, N, queries, 64);
         fprintf(stderr, "codes: metric %d recall@10 at ef 64: float32 %.4f, int8 %.4f\n", metric, want, got);
         cr_expect_geq(got, 0.95, "metric %d: int8 recall %.4f", metric, got);
         cr_expect_geq(got, want - 0.02, "metric %d: int8 recall %.4f, float32 %.4f", metric, got, want);
@@ -91,7 +93,7 @@ Test(codes, a_small_rerank_is_raised_to_k)
     uint64_t ids[K];
     cr_assert_eq(vdb_search(index, queries, K, 64, ids, NULL, &found), VDB_OK);
     cr_expect_eq(found, (uint32_t)K, "rerank 1 with k %d gave %u results", K, found);
-    double recall = recall_at(index, TU_L2, base, queries, 64);
+    double recall = recall_at(index, TU_L2, base, N, queries, 64);
     cr_expect_geq(recall, 0.9, "rerank 1 (raised to k): recall %.4f", recall);
     vdb_close(index);
     free(base);
@@ -198,14 +200,14 @@ Test(codes, codes_survive_save_and_open_and_new_vectors_get_codes)
         ids[i] = N / 2 + i;
     cr_assert_eq(vdb_add(index, base + (size_t)(N / 2) * D, N / 2, ids), VDB_OK);
     cr_assert_eq(vdb_add(opened, base + (size_t)(N / 2) * D, N / 2, ids), VDB_OK);
-    double recall = recall_at(opened, TU_L2, base, queries, 64);
+    double recall = recall_at(opened, TU_L2, base, N, queries, 64);
     cr_expect_geq(recall, 0.95, "writable reopen with added vectors: recall %.4f", recall);
     cr_assert_eq(vdb_commit(opened), VDB_OK, "%s", vdb_last_error());
     cr_assert_eq(vdb_save(opened, path), VDB_OK, "%s", vdb_last_error());
     vdb_close(opened);
     cr_assert_eq(vdb_verify(path), VDB_OK, "%s", vdb_last_error());
     cr_assert_eq(vdb_open(&opened, path, 0), VDB_OK, "%s", vdb_last_error());
-    recall = recall_at(opened, TU_L2, base, queries, 64);
+    recall = recall_at(opened, TU_L2, base, N, queries, 64);
     cr_expect_geq(recall, 0.95, "checkpointed and reopened: recall %.4f", recall);
     vdb_close(opened);
     vdb_close(index);
@@ -286,6 +288,152 @@ Test(codes, damaged_code_sections_are_refused)
 
     free(good);
     free(copy);
+    free(path);
+    free(bad);
+    tu_remove_dir(dir);
+    free(base);
+}
+
+/* --- PQ --------------------------------------------------------------- */
+
+enum { PQ_N = 6000, PQ_BYTES = 16 };
+
+static vdb_index *create_pq(int32_t metric, uint32_t code_bytes, uint32_t threads, uint64_t seed)
+{
+    vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
+    cfg.dim = D;
+    cfg.metric = metric;
+    cfg.codes = VDB_CODES_PQ;
+    cfg.code_bytes = code_bytes;
+    cfg.threads = threads;
+    cfg.seed = seed;
+    vdb_index *index = NULL;
+    cr_assert_eq(vdb_create(&index, &cfg), VDB_OK, "%s", vdb_last_error());
+    return index;
+}
+
+/* 16 bytes for 64 floats (16x smaller): recall against exact float32 k-NN, exact distances after the rerank. */
+Test(codes, pq_search_reaches_recall_with_exact_distances)
+{
+    float *base = tu_clustered(PQ_N, D, CENTRES, 0.5, 21), *queries = tu_clustered_queries(NQ, D, CENTRES, 0.5, 21, 3);
+    for (int32_t metric = VDB_METRIC_L2; metric <= VDB_METRIC_COSINE; metric++) {
+        vdb_index *index = create_pq(metric, PQ_BYTES, 0, 5);
+        cr_assert_eq(vdb_add(index, base, PQ_N, NULL), VDB_OK, "%s", vdb_last_error());
+        double recall = recall_at(index, metric, base, PQ_N, queries, 96);
+        fprintf(stderr, "codes: metric %d PQ%d recall@10 at ef 96: %.4f\n", metric, PQ_BYTES, recall);
+        cr_expect_geq(recall, 0.95, "metric %d: PQ recall %.4f", metric, recall);
+        uint64_t ids[K];
+        float distances[K];
+        cr_assert_eq(vdb_search(index, queries, K, 96, ids, distances, NULL), VDB_OK);
+        for (uint32_t i = 0; i < K; i++) {
+            double exact = tu_distance(metric, queries, base + ids[i] * D, D);
+            cr_expect(fabs(distances[i] - exact) <= 1e-4 * (1.0 + fabs(exact)), "metric %d result %u: %.7g, exact %.7g",
+                      metric, i, distances[i], exact);
+        }
+        vdb_close(index);
+    }
+    free(base);
+    free(queries);
+}
+
+/* The same data and seed give the same codebooks and codes, on one thread or two; another seed other codebooks. */
+Test(codes, pq_training_is_deterministic_with_a_seed)
+{
+    float *base = tu_clustered(PQ_N, D, CENTRES, 0.5, 22);
+    char *dir = tu_temp_dir();
+    unsigned char *files[3];
+    size_t lengths[3];
+    const uint32_t threads[3] = {1, 2, 1};
+    const uint64_t seeds[3] = {9, 9, 10};
+    for (int i = 0; i < 3; i++) {
+        vdb_index *index = create_pq(VDB_METRIC_L2, PQ_BYTES, threads[i], seeds[i]);
+        /* One thread builds the same graph every time; the codes are what is compared. */
+        cr_assert_eq(vdb_set_threads(index, 1), VDB_OK);
+        cr_assert_eq(vdb_add(index, base, PQ_N, NULL), VDB_OK);
+        char name[32];
+        snprintf(name, sizeof name, "pq-%d.vdb", i);
+        char *path = tu_path(dir, name);
+        cr_assert_eq(vdb_save(index, path), VDB_OK);
+        files[i] = tu_read_file(path, &lengths[i]);
+        free(path);
+        vdb_close(index);
+    }
+    tu_section q0 = tu_read_section(files[0], TU_SECTION_QUANTIZER), c0 = tu_read_section(files[0], TU_SECTION_CODES);
+    tu_section q1 = tu_read_section(files[1], TU_SECTION_QUANTIZER), c1 = tu_read_section(files[1], TU_SECTION_CODES);
+    tu_section q2 = tu_read_section(files[2], TU_SECTION_QUANTIZER);
+    cr_assert_eq(q0.length, 256u * D * sizeof(float));
+    cr_assert_eq(c0.length, (uint64_t)PQ_N * (PQ_BYTES + 4));
+    cr_expect(q0.length == q1.length && memcmp(files[0] + q0.offset, files[1] + q1.offset, q0.length) == 0,
+              "one thread and two trained different codebooks");
+    cr_expect(c0.length == c1.length && memcmp(files[0] + c0.offset, files[1] + c1.offset, c0.length) == 0,
+              "one thread and two coded differently");
+    cr_expect(memcmp(files[0] + q0.offset, files[2] + q2.offset, q0.length) != 0, "another seed, the same codebooks");
+    for (int i = 0; i < 3; i++)
+        free(files[i]);
+    tu_remove_dir(dir);
+    free(base);
+}
+
+/* code_bytes: 0 takes dim / 8; over dim, or set for other codes, is refused; a file keeps it. */
+Test(codes, pq_code_bytes_are_checked_defaulted_and_saved)
+{
+    vdb_config cfg;
+    vdb_config_init(&cfg, VDB_CONFIG_VERSION);
+    cfg.dim = D;
+    cfg.codes = VDB_CODES_PQ;
+    cfg.code_bytes = D + 1;
+    vdb_index *index = NULL;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_EINVAL);
+    cr_expect_not_null(strstr(vdb_last_error(), "code_bytes"), "%s", vdb_last_error());
+    cfg.codes = VDB_CODES_INT8;
+    cfg.code_bytes = 8;
+    cr_expect_eq(vdb_create(&index, &cfg), VDB_EINVAL);
+    cr_expect_not_null(strstr(vdb_last_error(), "code_bytes"), "%s", vdb_last_error());
+
+    index = create_pq(VDB_METRIC_L2, 0, 0, 1);
+    vdb_config got;
+    vdb_config_init(&got, VDB_CONFIG_VERSION);
+    cr_assert_eq(vdb_get_config(index, &got), VDB_OK);
+    cr_expect_eq(got.code_bytes, D / 8u, "code_bytes 0 became %u", got.code_bytes);
+    float *base = tu_clustered(PQ_N, D, CENTRES, 0.5, 23), *queries = tu_clustered_queries(NQ, D, CENTRES, 0.5, 23, 3);
+    cr_assert_eq(vdb_add(index, base, PQ_N, NULL), VDB_OK);
+    char *dir = tu_temp_dir(), *path = tu_path(dir, "pq.vdb");
+    cr_assert_eq(vdb_save(index, path), VDB_OK);
+    vdb_index *opened = NULL;
+    cr_assert_eq(vdb_open(&opened, path, VDB_OPEN_VERIFY), VDB_OK, "%s", vdb_last_error());
+    vdb_config_init(&got, VDB_CONFIG_VERSION);
+    cr_assert_eq(vdb_get_config(opened, &got), VDB_OK);
+    cr_expect_eq(got.codes, VDB_CODES_PQ);
+    cr_expect_eq(got.code_bytes, D / 8u);
+    expect_same_results(index, opened, queries, "PQ saved and opened");
+    vdb_close(opened);
+    vdb_close(index);
+    free(path);
+    tu_remove_dir(dir);
+    free(base);
+    free(queries);
+}
+
+Test(codes, pq_codebooks_that_are_not_finite_are_refused)
+{
+    float *base = tu_clustered(PQ_N, D, CENTRES, 0.5, 24);
+    vdb_index *index = create_pq(VDB_METRIC_L2, PQ_BYTES, 0, 1);
+    cr_assert_eq(vdb_add(index, base, PQ_N, NULL), VDB_OK);
+    char *dir = tu_temp_dir(), *path = tu_path(dir, "pq.vdb"), *bad = tu_path(dir, "bad.vdb");
+    cr_assert_eq(vdb_save(index, path), VDB_OK);
+    vdb_close(index);
+    size_t length = 0;
+    unsigned char *bytes = tu_read_file(path, &length);
+    tu_section quantizer = tu_read_section(bytes, TU_SECTION_QUANTIZER);
+    float infinity = INFINITY;
+    memcpy(bytes + quantizer.offset + 1000 * sizeof(float), &infinity, sizeof infinity);
+    tu_put_le32(bytes + TU_SECTIONS_OFFSET + TU_SECTION_QUANTIZER * 24 + 16,
+                tu_crc32c(bytes + quantizer.offset, quantizer.length));
+    tu_fix_header_crc(bytes);
+    cr_assert_eq(tu_write_file(bad, bytes, length), 0);
+    expect_refused(bad, "infinite centroid", "quantizer");
+    free(bytes);
     free(path);
     free(bad);
     tu_remove_dir(dir);

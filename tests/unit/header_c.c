@@ -91,7 +91,7 @@ int main(void)
     vdb_config cfg;
     config_init(&cfg, VDB_CONFIG_VERSION);
     if (cfg.version != VDB_CONFIG_VERSION || version_number() != VDB_VERSION_NUMBER ||
-        strcmp(version_string(), "0.2.0") != 0 || sizeof(vdb_config) != 48) {
+        strcmp(version_string(), "0.2.0") != 0 || sizeof(vdb_config) != 56) {
         fprintf(stderr, "header_c: unexpected config version, library version or vdb_config size\n");
         return 1;
     }

@@ -24,7 +24,7 @@ int main()
              std::strcmp(vdb_strerror(VDB_EINVAL), vdb_strerror(VDB_OK)) != 0;
     vdb_close(index);
     static_assert(VDB_OK == 0 && VDB_ERANGE == -9, "return codes");
-    static_assert(sizeof(vdb_config) == 48, "vdb_config layout (version 2)");
+    static_assert(sizeof(vdb_config) == 56, "vdb_config layout (version 2)");
     if (!ok) {
         std::fprintf(stderr, "header_cxx: library calls from C++ failed\n");
         return 1;

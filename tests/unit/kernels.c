@@ -8,6 +8,7 @@
  */
 #include "kernels/distance.h"
 #include "kernels/int8.h"
+#include "kernels/pq.h"
 #include "testutil.h"
 #include "vdb.h"
 
@@ -184,4 +185,45 @@ Test(kernels, int8_batch_kernels_match_their_single_kernel_bit_for_bit)
         free(data);
     }
     report("int8_batch_kernels_match_their_single_kernel_bit_for_bit", &t);
+}
+
+/* Each level's PQ table sum equals a double-precision sum of the same entries; its row update the scalar one. */
+Test(kernels, pq_kernels_agree_with_the_reference)
+{
+    tally t = {0};
+    const uint32_t byte_counts[] = {1, 7, 8, 15, 16, 17, 32, 48, 96};
+    for (size_t b = 0; b < sizeof byte_counts / sizeof *byte_counts; b++) {
+        uint32_t n = byte_counts[b];
+        float *table = tu_uniform(n, VDB_PQ_CENTROIDS, 900 + n);
+        uint8_t *codes = random_codes(n, 950 + n);
+        double want = 0, magnitude = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            want += table[VDB_PQ_CENTROIDS * i + codes[i]];
+            magnitude += fabs(table[VDB_PQ_CENTROIDS * i + codes[i]]);
+        }
+        for (size_t l = 0; l < LEVELS; l++) {
+            vdb_pq_sum_fn sum = vdb_pq_sum_at(levels[l]);
+            vdb_axpy256_fn axpy = vdb_axpy256_at(levels[l]);
+            t.planned[l] += 2;
+            if (!sum)
+                continue;
+            cr_assert_not_null(axpy);
+            t.run[l] += 2;
+            double got = sum(table, codes, n);
+            cr_expect(fabs(got - want) <= 1e-6 * (1.0 + magnitude), "level %d, %u bytes: %.9g, want %.9g", levels[l], n,
+                      got, want);
+            float y[VDB_PQ_CENTROIDS], reference[VDB_PQ_CENTROIDS];
+            memcpy(y, table, sizeof y);
+            memcpy(reference, table, sizeof reference);
+            axpy(y, 0.37f, table + (n - 1) * VDB_PQ_CENTROIDS);
+            for (int j = 0; j < VDB_PQ_CENTROIDS; j++)
+                reference[j] += 0.37f * table[(n - 1) * VDB_PQ_CENTROIDS + j];
+            for (int j = 0; j < VDB_PQ_CENTROIDS; j++)
+                cr_expect(fabsf(y[j] - reference[j]) <= 1e-6f * (1.0f + fabsf(reference[j])),
+                          "level %d axpy at %d: %.9g, want %.9g", levels[l], j, y[j], reference[j]);
+        }
+        free(table);
+        free(codes);
+    }
+    report("pq_kernels_agree_with_the_reference", &t);
 }

@@ -42,6 +42,7 @@ const ENUMS = Object.freeze({
   vdb_codes: Object.freeze({
     VDB_CODES_NONE: 0,
     VDB_CODES_INT8: 1,
+    VDB_CODES_PQ: 2,
   }),
   vdb_config_version: Object.freeze({
     VDB_CONFIG_VERSION: 2,
@@ -112,6 +113,7 @@ function declareTypes(koffi) {
     reserved: 'uint32_t',
     seed: 'uint64_t',
     codes: 'int32_t',
+    code_bytes: 'uint32_t',
     rerank: 'uint32_t',
   });
   Object.freeze(types);

@@ -42,7 +42,8 @@ enum vdb_open_flags {
 
 enum vdb_codes {
     VDB_CODES_NONE = 0,
-    VDB_CODES_INT8 = 1
+    VDB_CODES_INT8 = 1,
+    VDB_CODES_PQ = 2
 };
 
 enum vdb_config_version {
@@ -60,6 +61,7 @@ typedef struct vdb_config {
     uint32_t reserved;
     uint64_t seed;
     int32_t codes;
+    uint32_t code_bytes;
     uint32_t rerank;
 } vdb_config;
 
