@@ -216,6 +216,31 @@ def targets(results: list) -> str:
             f"= **{_ratio(_build_seconds(lib, threads), _build_seconds(hnsw, threads))}** "
             f"| {_fmt(_recall_at_ef(lib, 64), '{:.3f}')} / {_fmt(_recall_at_ef(lib, 256), '{:.3f}')} vs "
             f"{_fmt(_recall_at_ef(hnsw, 64), '{:.3f}')} / {_fmt(_recall_at_ef(hnsw, 256), '{:.3f}')} |")
+    return "\n".join(lines) + "\n" + codes_targets(results)
+
+
+def codes_targets(results: list) -> str:
+    """Issue 11's in-RAM target for codes: libvdb-int8 against hnswlib at equal recall, and what the walk reads."""
+    rows = [r for r in results if _system(r, "libvdb-int8").get("sweep")]
+    if not rows:
+        return ""
+    lines = [
+        "",
+        "| data set | QPS at recall 0.95, 1 thread: libvdb-int8 / hnswlib (target >= 1.5x) "
+        "| libvdb-int8 / libvdb float32 | bytes a walk reads per vector: int8 / float32 |",
+        "|---|---|---|---|",
+    ]
+    for result in rows:
+        target = result["params"].get("target_recall", 0.95)
+        names = ("libvdb-int8", "libvdb", "hnswlib")
+        qps = {n: qps_at_recall(_system(result, n).get("sweep") or [], "qps_single", target) for n in names}
+        d = result["dataset"]
+        code_row = (d["dim"] + 3) // 4 * 4 + 4  # docs/format.md: the bytes, padded to 4, then a float
+        lines.append(
+            f"| {_short_name(d['name'])} {d['rows']} x {d['dim']} "
+            f"| {_fmt(qps['libvdb-int8'])} / {_fmt(qps['hnswlib'])} = **{_ratio(qps['libvdb-int8'], qps['hnswlib'])}** "
+            f"| **{_ratio(qps['libvdb-int8'], qps['libvdb'])}** "
+            f"| {code_row} / {4 * d['dim']} = **{4 * d['dim'] / code_row:.1f}x smaller** |")
     return "\n".join(lines) + "\n"
 
 

@@ -2,8 +2,9 @@
  * The cold-file path of the search, below the public API: when searches find
  * a mapped file's rows slow to read, they ask the kernel for an expansion's
  * rows before reading them (hnsw_search.c). That path must return exactly
- * what the ordinary one does. The hint is forced here, since whether this
- * machine's disk is slow is not something a test can arrange.
+ * what the ordinary one does, and so must a search with codes, whose cold
+ * path asks for its rerank's rows. The hint is forced here, since whether
+ * this machine's disk is slow is not something a test can arrange.
  */
 #include "index/index.h"
 #include "testutil.h"
@@ -29,7 +30,7 @@ static void search_both_ways(vdb_index *index, const float *queries)
     }
 }
 
-Test(cold_rows, an_opened_index_and_a_mapped_vector_file_answer_the_same_on_the_cold_path)
+static void both_kinds_both_ways(int32_t codes)
 {
     char *dir = tu_temp_dir();
     char *vectors_path = tu_path(dir, "rows.npy"), *index_path = tu_path(dir, "rows.vdb");
@@ -40,10 +41,12 @@ Test(cold_rows, an_opened_index_and_a_mapped_vector_file_answer_the_same_on_the_
     vdb_config_init(&config, VDB_CONFIG_VERSION);
     config.m = 8;
     config.ef_construction = 64;
+    config.codes = codes;
     vdb_index *mapped;
     cr_assert_eq(vdb_map_vectors(&mapped, vectors_path, &config), VDB_OK, "%s", vdb_last_error());
     cr_assert_eq(vdb_build(mapped, 0, ROWS), VDB_OK, "%s", vdb_last_error());
     cr_assert(mapped->store.mapped_count > 0, "a mapped vector file's rows are read through the mapping");
+    cr_assert_eq(mapped->codes.trained, codes != VDB_CODES_NONE, "codes %d: trained %d", codes, mapped->codes.trained);
     search_both_ways(mapped, queries);
     cr_assert_eq(vdb_save(mapped, index_path), VDB_OK, "%s", vdb_last_error());
     vdb_close(mapped);
@@ -60,3 +63,10 @@ Test(cold_rows, an_opened_index_and_a_mapped_vector_file_answer_the_same_on_the_
     free(index_path);
     tu_remove_dir(dir);
 }
+
+Test(cold_rows, an_opened_index_and_a_mapped_vector_file_answer_the_same_on_the_cold_path)
+{
+    both_kinds_both_ways(VDB_CODES_NONE);
+}
+
+Test(cold_rows, with_codes_the_cold_rerank_answers_the_same) { both_kinds_both_ways(VDB_CODES_INT8); }
