@@ -173,8 +173,9 @@ VDB_API void vdb_config_init(vdb_config *cfg, uint32_t version);
  * The codes are trained once, at the end of the first call (vdb_build,
  * vdb_add, vdb_upsert) that leaves the index with enough vectors, from rows
  * spread evenly over it; later vectors are coded with what was trained.
- * Until then searches use the float32 rows only. Codes are saved with the
- * index (file format 2; an index without codes is still written as format 1).
+ * Until then searches use the float32 rows only, and vdb_coded() is 0.
+ * Codes are saved with the index (file format 2; an index without codes is
+ * still written as format 1).
  *
  * A search with codes walks the graph by code distances, keeps its ef best
  * candidates, measures the `rerank` best of them (all ef by default) with
@@ -467,6 +468,13 @@ VDB_API uint64_t vdb_deleted(const vdb_index *index);
 VDB_API uint32_t vdb_dim(const vdb_index *index);
 /** The metric, an enum vdb_metric value (-1 for NULL). Reader. */
 VDB_API int32_t vdb_metric(const vdb_index *index);
+/**
+ * Vectors the index holds codes for, deleted ones included (see "Codes"):
+ * 0 until its codes are trained (and always for an index without codes, or
+ * NULL), then every vector it holds. vdb_get_config says which codes an
+ * index asks for; this says whether its searches walk by them yet. Reader.
+ */
+VDB_API uint64_t vdb_coded(const vdb_index *index);
 
 /**
  * Map a vector file read-only (formats as in vdb_map_vectors) to read its rows.

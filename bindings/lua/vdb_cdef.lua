@@ -84,6 +84,7 @@ uint64_t vdb_rows(const vdb_index *index);
 uint64_t vdb_deleted(const vdb_index *index);
 uint32_t vdb_dim(const vdb_index *index);
 int32_t vdb_metric(const vdb_index *index);
+uint64_t vdb_coded(const vdb_index *index);
 int vdb_vectors_open(vdb_vectors **out, const char *path, uint32_t dim);
 uint64_t vdb_vectors_count(const vdb_vectors *vectors);
 uint32_t vdb_vectors_dim(const vdb_vectors *vectors);

@@ -97,3 +97,5 @@ uint64_t vdb_deleted(const vdb_index *index) { return index ? index->graph.dead_
 uint32_t vdb_dim(const vdb_index *index) { return index ? index->config.dim : 0; }
 
 int32_t vdb_metric(const vdb_index *index) { return index ? index->config.metric : -1; }
+
+uint64_t vdb_coded(const vdb_index *index) { return index ? vdb_codes_count(&index->codes) : 0; }

@@ -2,8 +2,8 @@
  * int8 codes through the public API: recall against exact float32 ground
  * truth (never against the codes), exact distances after the rerank, the
  * training threshold, save/open round trips (format 2, and format 1 when
- * there are no codes), a writable reopen coding new vectors, and files whose
- * code sections are damaged.
+ * there are no codes), a writable reopen coding new vectors, what vdb_coded
+ * counts, and files whose code sections are damaged.
  */
 #include "testutil.h"
 
@@ -141,6 +141,35 @@ Test(codes, codes_are_trained_once_the_index_has_1024_vectors)
     tu_remove_dir(dir);
     free(base);
     free(queries);
+}
+
+/* vdb_coded: 0 until training, then every vector, deleted ones too, through a save and open; 0 without codes. */
+Test(codes, coded_counts_the_vectors_with_codes)
+{
+    float *base = tu_uniform(TRAIN_MIN + 100, 8, 16);
+    vdb_index *plain = create(VDB_METRIC_L2, VDB_CODES_NONE, 8), *coded = create(VDB_METRIC_L2, VDB_CODES_INT8, 8);
+    cr_expect_eq(vdb_coded(NULL), 0u);
+    cr_assert_eq(vdb_add(plain, base, TRAIN_MIN + 100, NULL), VDB_OK);
+    cr_expect_eq(vdb_coded(plain), 0u, "an index without codes");
+    cr_assert_eq(vdb_add(coded, base, TRAIN_MIN - 1, NULL), VDB_OK);
+    cr_expect_eq(vdb_coded(coded), 0u, "below the training threshold");
+    cr_assert_eq(vdb_add(coded, base + (size_t)(TRAIN_MIN - 1) * 8, 101, NULL), VDB_OK);
+    cr_expect_eq(vdb_coded(coded), (uint64_t)TRAIN_MIN + 100, "trained: every vector");
+    uint64_t doomed[] = {0, 1, 2};
+    cr_assert_eq(vdb_delete(coded, doomed, 3), VDB_OK);
+    cr_expect_eq(vdb_coded(coded), (uint64_t)TRAIN_MIN + 100, "deleted vectors keep their codes until a save");
+
+    char *dir = tu_temp_dir(), *path = tu_path(dir, "coded.vdb");
+    cr_assert_eq(vdb_save(coded, path), VDB_OK, "%s", vdb_last_error());
+    vdb_index *opened = NULL;
+    cr_assert_eq(vdb_open(&opened, path, 0), VDB_OK, "%s", vdb_last_error());
+    cr_expect_eq(vdb_coded(opened), (uint64_t)TRAIN_MIN + 97, "opened: the saved vectors");
+    vdb_close(opened);
+    vdb_close(plain);
+    vdb_close(coded);
+    free(path);
+    tu_remove_dir(dir);
+    free(base);
 }
 
 /* Without codes a save still writes format 1, which libraries before codes read. */

@@ -40,6 +40,7 @@ static uint64_t (*const rows)(const vdb_index *) = vdb_rows;
 static uint64_t (*const deleted)(const vdb_index *) = vdb_deleted;
 static uint32_t (*const dim)(const vdb_index *) = vdb_dim;
 static int32_t (*const metric)(const vdb_index *) = vdb_metric;
+static uint64_t (*const coded)(const vdb_index *) = vdb_coded;
 static int (*const vectors_open)(vdb_vectors **, const char *, uint32_t) = vdb_vectors_open;
 static uint64_t (*const vectors_count)(const vdb_vectors *) = vdb_vectors_count;
 static uint32_t (*const vectors_dim)(const vdb_vectors *) = vdb_vectors_dim;
@@ -86,7 +87,8 @@ int main(void)
                          (const void *)&search_filtered,
                          (const void *)&search_batch_filtered,
                          (const void *)&rows,
-                         (const void *)&deleted};
+                         (const void *)&deleted,
+                         (const void *)&coded};
     (void)all;
     vdb_config cfg;
     config_init(&cfg, VDB_CONFIG_VERSION);

@@ -80,6 +80,7 @@ const PROTOTYPES = Object.freeze({
   vdb_deleted: 'uint64_t vdb_deleted(const vdb_index *index)',
   vdb_dim: 'uint32_t vdb_dim(const vdb_index *index)',
   vdb_metric: 'int32_t vdb_metric(const vdb_index *index)',
+  vdb_coded: 'uint64_t vdb_coded(const vdb_index *index)',
   vdb_vectors_open: 'int vdb_vectors_open(_Out_ vdb_vectors **out, const char *path, uint32_t dim)',
   vdb_vectors_count: 'uint64_t vdb_vectors_count(const vdb_vectors *vectors)',
   vdb_vectors_dim: 'uint32_t vdb_vectors_dim(const vdb_vectors *vectors)',
