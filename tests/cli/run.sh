@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `vdb` command-line tool on a small data set: build,
-# info, search, delete, add, upsert, search --filter, the journal beside an
+# info, search, an index with int8 codes, delete, add, upsert, search --filter, the journal beside an
 # index (a program holding it writable; a damaged one and --recover), and
 # every kind of bad input. Each change is followed by `vdb verify`, and each refused change by
 # a byte comparison with the file before it, so an index is never seen
@@ -144,6 +144,11 @@ for cmd in add upsert delete search info bench; do
     run "$cmd" --help
     check "$cmd --help describes --recover" grep -q -- '--recover  .*damaged INDEX-journal' <<<"$out"
 done
+for cmd in build bench; do
+    run "$cmd" --help
+    check "$cmd --help describes --codes and --rerank" \
+        bash -c 'grep -q -- "--codes C  .*int8" <<<"$1" && grep -q -- "--rerank R  " <<<"$1"' _ "$out"
+done
 run --help
 for cmd in add upsert delete; do
     check "vdb --help lists $cmd" grep -q "^  $cmd " <<<"$out"
@@ -169,6 +174,40 @@ ok "search every row" search data.vdb data.npy --k 5
 hits=$(first_ids | awk -F: '$1 == $2' | wc -l)
 check "rows find themselves first (${hits}/3000)" [ "$hits" -ge 2990 ]
 check "row 123 finds itself at distance 0" grep -q '^query 123: 123:0 ' <<<"$out"
+check "info: codes none without --codes" [ "$(info_field data.vdb codes)" = none ]
+
+# --- int8 codes ------------------------------------------------------------
+ok "build --codes int8" build data.npy codes.vdb --codes int8 --rerank 20 --m 8 --ef-construction 64 --threads 1
+check "build says the index has int8 codes" grep -q ', int8 codes -> codes.vdb$' <<<"$out"
+verified "verify an index with codes" codes.vdb
+run info codes.vdb
+check "info: codes int8, trained" grep -q '^codes  *int8 (trained)$' <<<"$out"
+check "info: rerank 20" [ "$(info_field codes.vdb rerank)" = 20 ]
+ok "search an index with codes" search codes.vdb data.npy --k 5
+hits=$(first_ids | awk -F: '$1 == $2' | wc -l)
+check "with codes, rows find themselves first (${hits}/3000)" [ "$hits" -ge 2990 ]
+check "with codes, row 123 finds itself at distance 0 (exact)" grep -q '^query 123: 123:0 ' <<<"$out"
+ok "add to an index with codes" add codes.vdb extra.npy
+verified "verify after adding to an index with codes" codes.vdb
+check "the codes stay after a change" [ "$(info_field codes.vdb codes)" = int8 ]
+ok "delete all but 700 vectors of an index with codes" delete codes.vdb --ids <(seq 0 2499)
+run info codes.vdb
+check "info: trained codes stay trained below 1024 vectors" grep -q '^codes  *int8 (trained)$' <<<"$out"
+ok "build --codes int8 over fewer rows than codes train on" build data.npy few.vdb --codes int8 --count 500
+check "build says the codes are not trained" grep -q 'int8 codes not trained (too few rows) -> few.vdb$' <<<"$out"
+run info few.vdb
+check "info: codes int8, not trained" grep -q '^codes  *int8 (not trained)$' <<<"$out"
+check "info: rerank 0 is all ef candidates" grep -q '^rerank  *0 (all ef candidates)$' <<<"$out"
+refused "build with a bad --codes" 2 "--codes must be none or int8, not 'int4'" build data.npy bad.vdb --codes int4
+check "the refused build made no file" [ ! -e bad.vdb ]
+refused "build --rerank without codes" 2 "--rerank is for an index with codes" build data.npy bad.vdb --rerank 5
+refused "build --rerank past 65536" 1 "rerank 70000 is over 65536" build data.npy bad.vdb --codes int8 --rerank 70000
+ok "bench --codes int8" bench data.npy --codes int8 --rerank 20 --nq 20 --threads 1 --json
+check "bench's JSON names the codes" grep -q '"codes": "int8", "codes_trained": true, "rerank": 20' <<<"$out"
+ok "bench an index file with codes" bench codes.vdb --nq 20 --threads 1
+check "bench's table names the codes" grep -q '^codes: *int8, trained, rerank 20$' <<<"$out"
+refused "bench with a bad --codes" 2 "--codes must be none or int8, not 'yes'" bench data.npy --codes yes
+refused "bench --codes on an index file" 2 "--codes is for building" bench codes.vdb --codes int8
 
 # --- delete ----------------------------------------------------------------
 printf '20\n21\n\n  22  \n' >doomed.txt

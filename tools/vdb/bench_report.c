@@ -55,6 +55,8 @@ void bench_print_json(const bench_report *r)
            (unsigned long long)r->count, r->dim, cli_metric_name(r->metric));
     printf(", \"m\": %u, \"ef_construction\": %u, \"ef_search\": %u, \"threads\": %u", r->m, r->ef_construction,
            r->ef_search, r->threads);
+    printf(", \"codes\": \"%s\", \"codes_trained\": %s, \"rerank\": %u", cli_codes_name(r->codes),
+           r->coded ? "true" : "false", r->rerank);
     printf(", \"k\": %u, \"nq\": %llu, \"queries\": ", r->k, (unsigned long long)r->nq);
     json_string(r->query_source ? r->query_source : "random");
     if (r->query_source)
@@ -86,6 +88,9 @@ void bench_print_table(const bench_report *r)
     printf("index:   %llu x %u, %s, m %u, ef_construction %u, ef_search %u (rows %llu..%llu)\n",
            (unsigned long long)r->count, r->dim, cli_metric_name(r->metric), r->m, r->ef_construction, r->ef_search,
            (unsigned long long)r->first, (unsigned long long)(r->first + r->count - 1));
+    if (r->codes != VDB_CODES_NONE)
+        printf("codes:   %s, %s, rerank %u%s\n", cli_codes_name(r->codes), r->coded ? "trained" : "not trained",
+               r->rerank, r->rerank ? "" : " (all ef candidates)");
     if (r->built)
         printf("build:   %.2f s (%.0f rows/s) on %u threads, from %s\n", r->load_seconds,
                r->load_seconds > 0 ? (double)r->count / r->load_seconds : 0.0, r->threads, r->source);

@@ -145,6 +145,24 @@ const char *cli_metric_name(int metric)
     }
 }
 
+int cli_codes_from_name(const char *name)
+{
+    if (strcmp(name, "none") == 0)
+        return VDB_CODES_NONE;
+    if (strcmp(name, "int8") == 0)
+        return VDB_CODES_INT8;
+    return -1;
+}
+
+const char *cli_codes_name(int codes)
+{
+    switch (codes) {
+    case VDB_CODES_NONE: return "none";
+    case VDB_CODES_INT8: return "int8";
+    default: return "?";
+    }
+}
+
 static cli_opt *find_opt(cli_opt *opts, size_t nopts, const char *name, size_t len)
 {
     for (size_t i = 0; i < nopts; i++)

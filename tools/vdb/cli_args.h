@@ -1,7 +1,7 @@
 /*
  * Command-line parsing shared by every command: a small table-driven option
  * parser (long options only, "--name value" or "--name=value"), strict number
- * parsing, metric names, and the one way errors are printed
+ * parsing, metric and codes names, and the one way errors are printed
  * ("vdb <cmd>: <message>" on stderr).
  */
 #ifndef VDB_CLI_ARGS_H
@@ -55,6 +55,11 @@ int cli_parse_u32_list(const char *text, uint32_t **out, size_t *n);
 int cli_metric_from_name(const char *name);
 /* The name of an enum vdb_metric value ("?" for others). */
 const char *cli_metric_name(int metric);
+
+/* "none" | "int8" to an enum vdb_codes value; -1 when unknown. */
+int cli_codes_from_name(const char *name);
+/* The name of an enum vdb_codes value ("?" for others). */
+const char *cli_codes_name(int codes);
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

@@ -55,6 +55,12 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
                            "  --m M                 links per node (default 16)\n"
                            "  --ef-construction E   build beam width (default 200)\n"
                            "  --seed S              level generator seed (default 42)\n"
+                           "  --codes C             none (default) | int8: searches walk the graph by a byte\n"
+                           "                        per dimension, then measure their best candidates exactly\n"
+                           "                        (trained once 1024 rows are built); compare the two at\n"
+                           "                        equal recall, not equal ef\n"
+                           "  --rerank R            with --codes int8: best candidates by code measured\n"
+                           "                        exactly, raised to k; 0 = all ef of them (default 0)\n"
                            "Rows:\n"
                            "  --first F             first row of the vector file (default 0)\n"
                            "  --count N             rows (default: to the end of the file, or the index's count)\n"
@@ -87,9 +93,9 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
 /* clang-format on */
 
 typedef struct bench_args {
-    uint32_t dim, m, ef_construction, threads, k;
+    uint32_t dim, m, ef_construction, threads, k, rerank;
     uint64_t seed, first, count, nq, query_seed, query_first;
-    const char *metric, *vectors, *queries, *ef_list;
+    const char *metric, *codes, *vectors, *queries, *ef_list;
     int json, recover;
 } bench_args;
 
@@ -111,6 +117,8 @@ enum {
     O_JSON,
     O_QFIRST,
     O_RECOVER,
+    O_CODES,
+    O_RERANK,
     N_OPTS
 };
 
@@ -138,7 +146,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     rep->source = path;
     rep->built = !as_index;
     if (as_index) {
-        static const int build_only[] = {O_METRIC, O_M, O_EFC, O_SEED};
+        static const int build_only[] = {O_METRIC, O_M, O_EFC, O_SEED, O_CODES, O_RERANK};
         for (size_t i = 0; i < sizeof build_only / sizeof *build_only; i++)
             if (opts[build_only[i]].seen) {
                 cli_usage_error("bench", "--%s is for building; '%s' is an index file", opts[build_only[i]].name, path);
@@ -187,6 +195,15 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
         cli_usage_error("bench", "--metric must be l2, ip or cosine, not '%s'", a->metric);
         return CLI_EXIT_USAGE;
     }
+    int codes = cli_codes_from_name(a->codes);
+    if (codes < 0) {
+        cli_usage_error("bench", "--codes must be none or int8, not '%s'", a->codes);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->rerank && codes == VDB_CODES_NONE) {
+        cli_usage_error("bench", "--rerank is for an index with codes: give --codes int8 too");
+        return CLI_EXIT_USAGE;
+    }
     build_request req = {0};
     vdb_config_init(&req.config, VDB_CONFIG_VERSION);
     req.vectors_path = path;
@@ -196,6 +213,8 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     req.config.ef_construction = a->ef_construction;
     req.config.threads = a->threads;
     req.config.seed = a->seed;
+    req.config.codes = codes;
+    req.config.rerank = a->rerank;
     req.first = a->first;
     req.count = opts[O_COUNT].seen ? a->count : BUILD_ALL_ROWS;
     req.progress = 1;
@@ -339,6 +358,9 @@ static int run_bench(vdb_index *index, const bench_args *a, uint32_t *efs, size_
     rep->m = cfg.m;
     rep->ef_construction = cfg.ef_construction;
     rep->ef_search = cfg.ef_search;
+    rep->codes = cfg.codes;
+    rep->rerank = cfg.rerank;
+    rep->coded = vdb_coded(index);
     rep->threads = a->threads ? a->threads : exact_online_cores();
     rep->k = a->k;
     rc = vdb_set_threads(index, a->threads);
@@ -435,6 +457,7 @@ int cmd_bench(int argc, char **argv)
     a.seed = 42;
     a.query_seed = DEFAULT_QUERY_SEED;
     a.metric = "l2";
+    a.codes = "none";
     cli_opt opts[N_OPTS] = {
         [O_DIM] = {"dim", CLI_U32, &a.dim, 0},
         [O_METRIC] = {"metric", CLI_STRING, &a.metric, 0},
@@ -453,6 +476,8 @@ int cmd_bench(int argc, char **argv)
         [O_JSON] = {"json", CLI_FLAG, &a.json, 0},
         [O_QFIRST] = {"query-first", CLI_U64, &a.query_first, 0},
         [O_RECOVER] = {"recover", CLI_FLAG, &a.recover, 0},
+        [O_CODES] = {"codes", CLI_STRING, &a.codes, 0},
+        [O_RERANK] = {"rerank", CLI_U32, &a.rerank, 0},
     };
     const char *pos[1];
     size_t npos = 0;

@@ -18,13 +18,19 @@
 static const char HELP[] = "usage: vdb info INDEX [--recover]\n"
                            "\n"
                            "Print an index file's vector counts, dimension, metric, build parameters,\n"
-                           "file size, journal size and the version of libvdb reading it. Reads only\n"
-                           "the header, and the journal's committed changes, which every open applies.\n"
+                           "codes, file size, journal size and the version of libvdb reading it. Reads\n"
+                           "only the header, and the journal's committed changes, which every open\n"
+                           "applies.\n"
                            "\n"
                            "  live     vectors a search can return\n"
                            "  deleted  deleted vectors the index holds (0 for files libvdb saves, as a\n"
                            "           save leaves deleted vectors out, unless the journal holds\n"
                            "           deletions or replaced vectors the file does not have yet)\n"
+                           "  codes    none, or int8 with 'trained' or 'not trained' (codes are trained\n"
+                           "           when an index first holds 1024 vectors; until then searches read\n"
+                           "           the float32 rows only)\n"
+                           "  rerank   with codes: how many of a search's best candidates by code get\n"
+                           "           their exact distance; 0 = all ef of them\n"
                            "  journal  the size of INDEX-journal, where a program holding INDEX open\n"
                            "           writable keeps its changes until a save in place (a checkpoint)\n"
                            "           folds them into the file; 'none' when there is none\n"
@@ -79,6 +85,14 @@ int cmd_info(int argc, char **argv)
     printf("m                %u\n", cfg.m);
     printf("ef_construction  %u\n", cfg.ef_construction);
     printf("ef_search        %u\n", cfg.ef_search);
+    if (cfg.codes == VDB_CODES_NONE)
+        printf("codes            none\n");
+    else
+        printf("codes            %s (%s)\n", cli_codes_name(cfg.codes), vdb_coded(index) ? "trained" : "not trained");
+    printf("rerank           %u%s\n", cfg.rerank,
+           cfg.codes == VDB_CODES_NONE ? " (unused without codes)"
+           : cfg.rerank == 0           ? " (all ef candidates)"
+                                       : "");
     if (size >= 0)
         printf("file size        %lld bytes (%.1f MiB)\n", size, (double)size / (1024.0 * 1024.0));
     /* The journal is named after the file, not a symlink to it (docs/format.md, "Journal"). */
