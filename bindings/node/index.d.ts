@@ -1,6 +1,8 @@
 // Types of the vdb package (bindings/node). See README.md.
 
 export type Metric = 'l2' | 'ip' | 'cosine';
+/** Compressed copies of the vectors that searches walk the graph by; 'none' (or null) for none. */
+export type Codes = 'none' | 'int8';
 
 /** The libvdb status names, as in include/vdb.h. */
 export type VdbCode =
@@ -45,6 +47,15 @@ export interface CreateOptions {
   threads?: number;
   /** Level generator seed (default 42). */
   seed?: number | bigint;
+  /**
+   * 'int8': keep a byte per dimension of each vector beside its float32 row.
+   * A search walks the graph by the codes, then measures its `rerank` best
+   * candidates with the float32 rows, so its distances are exact. Trained
+   * when the index first holds 1024 vectors. Default 'none' (null: the same).
+   */
+  codes?: Codes | null;
+  /** With codes: a search's best candidates by code that get their exact distance, 0..65536, raised to k; 0 = all ef (default). */
+  rerank?: number;
 }
 
 export interface OpenOptions {
@@ -111,6 +122,9 @@ export interface IndexConfig {
   efSearch: number;
   threads: number;
   seed: number | bigint;
+  /** 'int8', or null for an index without codes. A saved index keeps it. */
+  codes: 'int8' | null;
+  rerank: number;
 }
 
 export type Floats = Float32Array | number[];

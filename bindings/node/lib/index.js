@@ -17,6 +17,11 @@ const METRICS = Object.freeze(
   Object.fromEntries(Object.entries(api.enums.vdb_metric).map(([name, value]) => [name.replace(/^VDB_METRIC_/, '').toLowerCase(), value])),
 );
 const METRIC_NAMES = new Map(Object.entries(METRICS).map(([name, value]) => [value, name]));
+// 'none', 'int8': the VDB_CODES_* names in lower case. config reports none as null.
+const CODES = Object.freeze(
+  Object.fromEntries(Object.entries(api.enums.vdb_codes).map(([name, value]) => [name.replace(/^VDB_CODES_/, '').toLowerCase(), value])),
+);
+const CODES_NAMES = new Map(Object.entries(CODES).map(([name, value]) => [value, value === CODES.none ? null : name]));
 const UINT32_MAX = 0xffffffff;
 const UINT64_MAX = (1n << 64n) - 1n;
 
@@ -122,7 +127,7 @@ function newConfig() {
   return cfg;
 }
 
-const CONFIG_KEYS = new Set(['dim', 'metric', 'm', 'efConstruction', 'efSearch', 'threads', 'seed']);
+const CONFIG_KEYS = new Set(['dim', 'metric', 'm', 'efConstruction', 'efSearch', 'threads', 'seed', 'codes', 'rerank']);
 
 // A vdb_config (as koffi's plain object) from the JS options.
 function makeConfig(opts, what) {
@@ -143,6 +148,15 @@ function makeConfig(opts, what) {
   if (opts.efSearch !== undefined) cfg.ef_search = u32(opts.efSearch, 'efSearch');
   if (opts.threads !== undefined) cfg.threads = u32(opts.threads, 'threads');
   if (opts.seed !== undefined) cfg.seed = u64(opts.seed, 'seed');
+  if (opts.codes !== undefined && opts.codes !== null) {
+    const codes = typeof opts.codes === 'number' ? opts.codes : typeof opts.codes === 'string' ? CODES[opts.codes] : undefined;
+    if (!CODES_NAMES.has(codes)) {
+      const given = typeof opts.codes === 'string' ? `'${opts.codes}'` : typeof opts.codes === 'number' ? opts.codes : describe(opts.codes);
+      throw invalid(`codes must be 'none', 'int8' or null, not ${given}`);
+    }
+    cfg.codes = codes;
+  }
+  if (opts.rerank !== undefined) cfg.rerank = u32(opts.rerank, 'rerank');
   return cfg;
 }
 
@@ -349,7 +363,7 @@ class Index {
     return METRIC_NAMES.get(C.vdb_metric(this.#live()));
   }
 
-  /** The configuration: { dim, metric, m, efConstruction, efSearch, threads, seed }. */
+  /** The configuration: { dim, metric, m, efConstruction, efSearch, threads, seed, codes ('int8' or null), rerank }. */
   get config() {
     const ptr = this.#live();
     const cfg = newConfig(); // vdb_get_config fills the fields of cfg.version
@@ -362,6 +376,8 @@ class Index {
       efSearch: cfg.ef_search,
       threads: cfg.threads,
       seed: cfg.seed,
+      codes: CODES_NAMES.has(cfg.codes) ? CODES_NAMES.get(cfg.codes) : String(cfg.codes),
+      rerank: cfg.rerank,
     };
   }
 

@@ -25,6 +25,20 @@ function randomVectors(n, dim, seed) {
   return out;
 }
 
+// n points around `clusters` centres in [-1, 1)^dim, each coordinate off its
+// centre by a uniform amount in [-spread, spread): data with neighbourhoods,
+// as embeddings have. The same seed gives the same centres.
+function clusteredVectors(n, dim, seed, { clusters = 20, spread = 0.3, centresSeed = seed } = {}) {
+  const centres = randomVectors(clusters, dim, centresSeed);
+  const next = rng(seed + 1);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(next() * clusters);
+    for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j] + (next() * 2 - 1) * spread;
+  }
+  return out;
+}
+
 // The k nearest rows of data to query by squared L2, as row numbers; only
 // the rows in `among` (an iterable of row numbers) when it is given.
 function bruteForce(data, dim, query, k, among) {
@@ -46,4 +60,4 @@ function scratchDir() {
   return { dir, file: (name) => path.join(dir, name), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-module.exports = { rng, randomVectors, bruteForce, scratchDir };
+module.exports = { rng, randomVectors, clusteredVectors, bruteForce, scratchDir };
