@@ -177,6 +177,92 @@ expect_error("build a row twice", "VDB_EEXIST", mapped.build, mapped, 0, 1)
 expect_error("map_vectors without dim on a raw file", "VDB_EINVAL", vdb.map_vectors, raw, {})
 mapped:close()
 
+-- int8 codes on clustered data: recall against brute force, exact distances, kept by save and open.
+local clusters, spread = 20, 0.3
+local centres = {}
+for c = 0, clusters * dim - 1 do centres[c] = rand01() * 2 - 1 end
+local function clustered_rows(count)
+    local rows = ffi.new("float[?]", count * dim)
+    for i = 0, count - 1 do
+        local c = math.floor(rand01() * clusters)
+        for j = 0, dim - 1 do rows[i * dim + j] = centres[c * dim + j] + (rand01() * 2 - 1) * spread end
+    end
+    return rows
+end
+local cn = 3000 -- over the 1024 vectors codes are trained at
+local cdata_rows, cqueries = clustered_rows(cn), clustered_rows(nq)
+local function l2_to_row(q, row)
+    local d = 0
+    for j = 0, dim - 1 do
+        local diff = cdata_rows[row * dim + j] - cqueries[q * dim + j]
+        d = d + diff * diff
+    end
+    return d
+end
+local coded, cmsg = vdb.create { dim = dim, codes = "int8", rerank = 25, threads = 2, seed = 5 }
+check("create with codes = \"int8\"", coded ~= nil, cmsg)
+check("add to an index with codes", coded:add(cdata_rows) == true and #coded == cn, #coded)
+local cconfig = coded:config()
+check("config reports codes and rerank", cconfig.codes == "int8" and cconfig.rerank == 25,
+    tostring(cconfig.codes) .. " " .. tostring(cconfig.rerank))
+check("config of an index without codes: codes nil, rerank 0", config.codes == nil and config.rerank == 0)
+check("the codes are trained", tonumber(vdb.C.vdb_coded(coded.handle)) == cn)
+local chits, exact_distances = 0, true
+for q = 0, nq - 1 do
+    local ids, distances, found = coded:search(cqueries + q * dim, k, 128)
+    local scored = {}
+    for i = 0, cn - 1 do scored[#scored + 1] = { i, l2_to_row(q, i) } end
+    table.sort(scored, function(a, b) return a[2] < b[2] end)
+    local truth = {}
+    for i = 1, k do truth[scored[i][1]] = true end
+    for i = 0, found - 1 do
+        local id = tonumber(ids[i])
+        if truth[id] then chits = chits + 1 end
+        local want = l2_to_row(q, id)
+        if math.abs(distances[i] - want) > 1e-4 * math.max(1, want) then exact_distances = false end
+    end
+end
+local crecall = chits / (nq * k)
+check(string.format("int8 recall@10 vs brute force >= 0.95 (got %.3f)", crecall), crecall >= 0.95)
+check("int8 distances are the exact float32 distances", exact_distances)
+local cfile = path("coded.vdbi")
+check("save an index with codes", coded:save(cfile) == true and vdb.verify(cfile) == true)
+local copened = assert(vdb.open(cfile))
+local oconfig = copened:config()
+check("open keeps codes and rerank", oconfig.codes == "int8" and oconfig.rerank == 25)
+local csame = true
+for q = 0, nq - 1 do
+    local a_ids, a_dist = coded:search(cqueries + q * dim, k, 64)
+    local b_ids, b_dist = copened:search(cqueries + q * dim, k, 64)
+    for i = 0, k - 1 do
+        if a_ids[i] ~= b_ids[i] or a_dist[i] ~= b_dist[i] then csame = false end
+    end
+end
+check("the opened index with codes answers as the one saved", csame)
+copened:close()
+coded:close()
+local mcoded = assert(vdb.map_vectors(raw, { dim = dim, codes = "int8", rerank = 12, threads = 2 }))
+local mconfig = mcoded:config()
+check("map_vectors with codes", mconfig.codes == "int8" and mconfig.rerank == 12 and mcoded:build() == true)
+mcoded:close()
+for _, c in ipairs({ "none", vdb.C.VDB_CODES_NONE }) do
+    local none = assert(vdb.create { dim = 4, codes = c })
+    check("codes = " .. tostring(c) .. " is no codes", none:config().codes == nil)
+    none:close()
+end
+local by_number = assert(vdb.create { dim = 4, codes = tonumber(vdb.C.VDB_CODES_INT8) })
+check("codes by number", by_number:config().codes == "int8")
+by_number:close()
+for _, c in ipairs({ "int4", "INT8", "", 3, -1, true, {} }) do
+    local none, msg, why = vdb.create { dim = 4, codes = c }
+    check("bad codes " .. (type(c) == "table" and "{}" or tostring(c)) .. " is refused, naming the choices",
+        none == nil and why == "VDB_EINVAL" and msg:find("codes must be \"none\" or \"int8\"", 1, true) ~= nil, msg)
+end
+expect_error("bad codes in map_vectors", "VDB_EINVAL", vdb.map_vectors, raw, { dim = dim, codes = "int4" })
+expect_error("rerank -1", "VDB_EINVAL", vdb.create, { dim = 4, codes = "int8", rerank = -1 })
+local _, rmsg = vdb.create { dim = 4, codes = "int8", rerank = 65537 }
+check("rerank past 65536 is refused by the library", rmsg ~= nil and rmsg:find("rerank 65537", 1, true) ~= nil, rmsg)
+
 -- Filters: allow-lists and Lua predicates, single and batch.
 local function ids_where(allowed)
     local list = {}
