@@ -1,8 +1,8 @@
 # Test of the SWIG Tcl module: tclsh test.tcl <path to vdb.so> <scratch dir>
 # Recall against brute force, save/open round trip, changes to a writable
 # open (delete, upsert, get, has), the journal (commit, one writer, recover),
-# filtered search, the raw API through the carrays helpers, and the bad
-# inputs. Last line: "N passed, N failed".
+# int8 codes, filtered search, the raw API through the carrays helpers, and
+# the bad inputs. Last line: "N passed, N failed".
 
 set module [lindex $argv 0]
 set scratch [lindex $argv 1]
@@ -334,6 +334,63 @@ vdb::delete_Index $rec
 set back [vdb::Index_open $jfile]
 check "after a writable recover a plain open works" [expr {[$back count] == 201 && [$back has 3000]}]
 vdb::delete_Index $back
+
+# int8 codes: over the 1024 vectors they are trained at, recall against brute
+# force, exact distances, and codes and rerank kept by save and open.
+set cn 1100
+set coded_data {}
+for {set i 0} {$i < $cn * $dim} {incr i} { lappend coded_data [expr {[rand01] * 2.0 - 1.0}] }
+set coded [vdb::new_Index $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_INT8 20]
+$coded add $coded_data
+check "an index with codes trains them" [expr {[vdb::vdb_coded [$coded handle]] == $cn}] [vdb::vdb_coded [$coded handle]]
+proc codes_and_rerank {index} {
+    set cfg [vdb::new_vdb_config]
+    vdb::vdb_config_init $cfg $vdb::VDB_CONFIG_VERSION
+    vdb::vdb_get_config [$index handle] $cfg
+    set got [list [vdb::vdb_config_codes_get $cfg] [vdb::vdb_config_rerank_get $cfg]]
+    vdb::delete_vdb_config $cfg
+    return $got
+}
+check "its config has codes int8 and rerank 20" [expr {[codes_and_rerank $coded] eq [list $vdb::VDB_CODES_INT8 20]}] \
+    [codes_and_rerank $coded]
+set hits 0
+set exact 1
+foreach query [lrange $queries 0 9] {
+    lassign [$coded search $query $k 100] ids ds
+    set truth [brute_force $coded_data $dim $cn $query $k]
+    foreach id $ids d $ds {
+        if {$id in $truth} { incr hits }
+        set want 0.0
+        for {set j 0} {$j < $dim} {incr j} {
+            set diff [expr {[lindex $coded_data [expr {$id * $dim + $j}]] - [lindex $query $j]}]
+            set want [expr {$want + $diff * $diff}]
+        }
+        if {abs($d - $want) > 1e-4 * max(1.0, $want)} { set exact 0 }
+    }
+}
+set recall [expr {double($hits) / (10 * $k)}]
+check "int8 recall@10 vs brute force >= 0.95 (got $recall)" [expr {$recall >= 0.95}]
+check "int8 distances are the exact float32 distances" $exact
+set coded_path [file join $scratch coded.vdbi]
+$coded save $coded_path
+set coded_opened [vdb::Index_open $coded_path]
+check "open keeps codes and rerank" [expr {[codes_and_rerank $coded_opened] eq [list $vdb::VDB_CODES_INT8 20]}]
+check "the opened index with codes answers as the one saved" \
+    [expr {[$coded_opened search [lindex $queries 0] $k 64] eq [$coded search [lindex $queries 0] $k 64]}]
+vdb::delete_Index $coded_opened
+vdb::delete_Index $coded
+set raw_rows [file join $scratch coded.f32]
+set fd [open $raw_rows wb]
+puts -nonewline $fd [binary format r* $coded_data]
+close $fd
+set mapped_coded [vdb::Index_map_vectors $raw_rows $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_INT8 7]
+check "map_vectors takes codes and rerank" [expr {[codes_and_rerank $mapped_coded] eq [list $vdb::VDB_CODES_INT8 7]}]
+vdb::delete_Index $mapped_coded
+set plain [vdb::new_Index 4]
+check "an index without codes: VDB_CODES_NONE, rerank 0" [expr {[codes_and_rerank $plain] eq [list $vdb::VDB_CODES_NONE 0]}]
+vdb::delete_Index $plain
+expect_error "unknown codes" VDB_EINVAL { vdb::new_Index 4 $vdb::VDB_METRIC_L2 16 200 64 0 42 7 }
+expect_error "rerank past 65536" VDB_EINVAL { vdb::new_Index 4 $vdb::VDB_METRIC_L2 16 200 64 0 42 $vdb::VDB_CODES_INT8 65537 }
 
 # Raw API through the carrays and cpointer helpers.
 set cfg [vdb::new_vdb_config]
