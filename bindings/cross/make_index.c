@@ -6,8 +6,9 @@
  *   <query> <found> <id> <distance> <id> <distance> ...
  * Distances are printed with 9 significant digits (exact for a float).
  *
- *   make_index <metric l2|ip|cosine> <n> <dim> <nq> <k> <ef> <out dir>
- * writes, in <out dir>:
+ *   make_index <metric l2|ip|cosine, or l2-int8|ip-int8|cosine-int8> <n> <dim> <nq> <k> <ef> <out dir>
+ * ("-int8": the index has int8 codes and a rerank of k, so every language
+ * searches by the codes the saved file holds) writes, in <out dir>:
  *   index_<metric>.vdbi          the index
  *   index_<metric>_deleted.vdbi  the index opened writable, the deleted ids
  *                                deleted, saved again
@@ -56,6 +57,9 @@ static uint64_t id_of_row(uint32_t row) { return ID_BASE + ID_STEP * row; }
  * which a search must still never return. */
 static int deleted_row(uint64_t row) { return row % 7 == 0; }
 static int allowed_row(uint64_t row) { return row % 3 != 0; }
+
+/* Whether the first n characters of s are name. */
+static int name_is(const char *s, size_t n, const char *name) { return strlen(name) == n && strncmp(s, name, n) == 0; }
 
 static int fail(const char *what, int rc)
 {
@@ -120,7 +124,7 @@ static int write_ids(int (*pick)(uint64_t row), uint32_t n, uint64_t *ids, uint6
 int main(int argc, char **argv)
 {
     if (argc != 8) {
-        fprintf(stderr, "usage: make_index <l2|ip|cosine> <n> <dim> <nq> <k> <ef> <out dir>\n");
+        fprintf(stderr, "usage: make_index <l2|ip|cosine>[-int8] <n> <dim> <nq> <k> <ef> <out dir>\n");
         return 2;
     }
     const char *metric = argv[1];
@@ -138,9 +142,15 @@ int main(int argc, char **argv)
     vdb_config cfg;
     vdb_config_init(&cfg, VDB_CONFIG_VERSION);
     cfg.dim = dim;
-    cfg.metric = strcmp(metric, "ip") == 0       ? VDB_METRIC_IP
-                 : strcmp(metric, "cosine") == 0 ? VDB_METRIC_COSINE
-                                                 : VDB_METRIC_L2;
+    size_t name_length = strcspn(metric, "-"); /* "l2" of "l2-int8" */
+    cfg.metric = name_is(metric, name_length, "ip")       ? VDB_METRIC_IP
+                 : name_is(metric, name_length, "cosine") ? VDB_METRIC_COSINE
+                                                          : VDB_METRIC_L2;
+    cfg.codes = strcmp(metric + name_length, "-int8") == 0 ? VDB_CODES_INT8 : VDB_CODES_NONE;
+    /* Only the k best by code get exact distances: the codes then decide some answers, so a language that
+     * searched without them would differ from C. */
+    if (cfg.codes != VDB_CODES_NONE)
+        cfg.rerank = k;
     cfg.threads = 1;
     cfg.seed = 2024;
 
@@ -167,6 +177,12 @@ int main(int argc, char **argv)
     rc = vdb_add(index, data, n, ids);
     if (rc != VDB_OK)
         return fail("vdb_add", rc);
+    /* Untrained codes would leave every language searching the float32 rows: no test of codes at all. */
+    if (cfg.codes != VDB_CODES_NONE && vdb_coded(index) != n) {
+        fprintf(stderr, "make_index: %s: %llu of %u vectors have codes; the codes must be trained\n", metric,
+                (unsigned long long)vdb_coded(index), n);
+        return 1;
+    }
 
     snprintf(saved, sizeof saved, "%s/index_%s.vdbi", dir, metric);
     rc = vdb_save(index, saved);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cross-language test: C builds and saves an index per metric from seeded
+# Cross-language test: C builds and saves an index per metric, and one with
+# int8 codes (rerank k, so the codes decide answers) per metric, from seeded
 # data (make_index.c), deletes a seventh of its ids from a writable open and
 # saves that too, and writes its own answers; Python, Node, Lua and the SWIG
 # Tcl module then run the same queries, and each must return the same ids
@@ -26,7 +27,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
 N=3000 DIM=50 NQ=25 K=10 EF=64
-METRICS="l2 ip cosine"
+# A metric, or a metric with int8 codes ("-int8": N is over the 1024 vectors codes are trained at).
+METRICS="l2 ip cosine l2-int8 ip-int8 cosine-int8"
 # Each way of querying: name, index file (%s: the metric), allow-list, deletions ("-": none),
 # and "commit" where the deletions are committed to a copy of the index, which is then reopened.
 MODES=(
