@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `vdb` command-line tool on a small data set: build,
-# info, search, an index with int8 codes, delete, add, upsert, search --filter, the journal beside an
+# info, search, indexes with int8 and pq codes, delete, add, upsert, search --filter, the journal beside an
 # index (a program holding it writable; a damaged one and --recover), and
 # every kind of bad input. Each change is followed by `vdb verify`, and each refused change by
 # a byte comparison with the file before it, so an index is never seen
@@ -146,8 +146,9 @@ for cmd in add upsert delete search info bench; do
 done
 for cmd in build bench; do
     run "$cmd" --help
-    check "$cmd --help describes --codes and --rerank" \
-        bash -c 'grep -q -- "--codes C  .*int8" <<<"$1" && grep -q -- "--rerank R  " <<<"$1"' _ "$out"
+    check "$cmd --help describes --codes, --code-bytes and --rerank" \
+        bash -c 'grep -q -- "--codes C  .*int8 | pq\|int8, a byte" <<<"$1" && grep -q -- "--code-bytes B  " <<<"$1" &&
+                 grep -q -- "--rerank R  " <<<"$1"' _ "$out"
 done
 run --help
 for cmd in add upsert delete; do
@@ -198,16 +199,32 @@ check "build says the codes are not trained" grep -q 'int8 codes not trained (to
 run info few.vdb
 check "info: codes int8, not trained" grep -q '^codes  *int8 (not trained)$' <<<"$out"
 check "info: rerank 0 is all ef candidates" grep -q '^rerank  *0 (all ef candidates)$' <<<"$out"
-refused "build with a bad --codes" 2 "--codes must be none or int8, not 'int4'" build data.npy bad.vdb --codes int4
+refused "build with a bad --codes" 2 "--codes must be none, int8 or pq, not 'int4'" build data.npy bad.vdb --codes int4
 check "the refused build made no file" [ ! -e bad.vdb ]
 refused "build --rerank without codes" 2 "--rerank is for an index with codes" build data.npy bad.vdb --rerank 5
 refused "build --rerank past 65536" 1 "rerank 70000 is over 65536" build data.npy bad.vdb --codes int8 --rerank 70000
 ok "bench --codes int8" bench data.npy --codes int8 --rerank 20 --nq 20 --threads 1 --json
-check "bench's JSON names the codes" grep -q '"codes": "int8", "codes_trained": true, "rerank": 20' <<<"$out"
+check "bench's JSON names the codes" grep -q '"codes": "int8", "code_bytes": 0, "codes_trained": true, "rerank": 20' <<<"$out"
 ok "bench an index file with codes" bench codes.vdb --nq 20 --threads 1
 check "bench's table names the codes" grep -q '^codes: *int8, trained, rerank 20$' <<<"$out"
-refused "bench with a bad --codes" 2 "--codes must be none or int8, not 'yes'" bench data.npy --codes yes
+refused "bench with a bad --codes" 2 "--codes must be none, int8 or pq, not 'yes'" bench data.npy --codes yes
 refused "bench --codes on an index file" 2 "--codes is for building" bench codes.vdb --codes int8
+
+# --- pq codes: over the 4096 vectors they are trained at -------------------
+ok "gen pq rows" gen pq.npy --count 5000 --dim 16 --kind clustered --clusters 20 --seed 12
+ok "build --codes pq --code-bytes 8" build pq.npy pq.vdb --codes pq --code-bytes 8 --m 8 --ef-construction 64
+check "build says the index has pq codes" grep -q ', pq codes -> pq.vdb$' <<<"$out"
+verified "verify an index with pq codes" pq.vdb
+run info pq.vdb
+check "info: codes pq, trained, 8 bytes a vector" grep -q '^codes  *pq (trained, 8 bytes a vector)$' <<<"$out"
+ok "search an index with pq codes" search pq.vdb pq.npy --k 5
+hits=$(first_ids | awk -F: '$1 == $2' | wc -l)
+check "with pq codes, rows find themselves first (${hits}/5000)" [ "$hits" -ge 4950 ]
+ok "bench --codes pq" bench pq.npy --codes pq --nq 20 --threads 1 --json
+check "bench's JSON names the pq codes and their bytes" grep -q '"codes": "pq", "code_bytes": 2, "codes_trained": true' <<<"$out"
+refused "build --code-bytes without pq" 2 "--code-bytes is for --codes pq" build data.npy bad.vdb --codes int8 --code-bytes 4
+refused "build --code-bytes past the dimension" 1 "code_bytes 17 is more than the dimension 16" \
+    build data.npy bad.vdb --codes pq --code-bytes 17
 
 # --- delete ----------------------------------------------------------------
 printf '20\n21\n\n  22  \n' >doomed.txt

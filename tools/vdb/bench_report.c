@@ -55,8 +55,8 @@ void bench_print_json(const bench_report *r)
            (unsigned long long)r->count, r->dim, cli_metric_name(r->metric));
     printf(", \"m\": %u, \"ef_construction\": %u, \"ef_search\": %u, \"threads\": %u", r->m, r->ef_construction,
            r->ef_search, r->threads);
-    printf(", \"codes\": \"%s\", \"codes_trained\": %s, \"rerank\": %u", cli_codes_name(r->codes),
-           r->coded ? "true" : "false", r->rerank);
+    printf(", \"codes\": \"%s\", \"code_bytes\": %u, \"codes_trained\": %s, \"rerank\": %u", cli_codes_name(r->codes),
+           r->code_bytes, r->coded ? "true" : "false", r->rerank);
     printf(", \"k\": %u, \"nq\": %llu, \"queries\": ", r->k, (unsigned long long)r->nq);
     json_string(r->query_source ? r->query_source : "random");
     if (r->query_source)
@@ -88,7 +88,10 @@ void bench_print_table(const bench_report *r)
     printf("index:   %llu x %u, %s, m %u, ef_construction %u, ef_search %u (rows %llu..%llu)\n",
            (unsigned long long)r->count, r->dim, cli_metric_name(r->metric), r->m, r->ef_construction, r->ef_search,
            (unsigned long long)r->first, (unsigned long long)(r->first + r->count - 1));
-    if (r->codes != VDB_CODES_NONE)
+    if (r->codes == VDB_CODES_PQ)
+        printf("codes:   pq, %u bytes a vector, %s, rerank %u%s\n", r->code_bytes, r->coded ? "trained" : "not trained",
+               r->rerank, r->rerank ? "" : " (all ef candidates)");
+    else if (r->codes != VDB_CODES_NONE)
         printf("codes:   %s, %s, rerank %u%s\n", cli_codes_name(r->codes), r->coded ? "trained" : "not trained",
                r->rerank, r->rerank ? "" : " (all ef candidates)");
     if (r->built)

@@ -27,10 +27,11 @@ typedef struct bench_report {
     uint32_t dim;
     int metric;
     uint32_t m, ef_construction, ef_search;
-    int codes;        /* enum vdb_codes */
-    uint32_t rerank;  /* 0: all ef candidates */
-    uint64_t coded;   /* vectors with codes (vdb_coded): 0 while the codes are untrained */
-    unsigned threads; /* threads used for build / batch search / ground truth */
+    int codes;           /* enum vdb_codes */
+    uint32_t code_bytes; /* code bytes a vector for PQ; 0 for the others */
+    uint32_t rerank;     /* 0: all ef candidates */
+    uint64_t coded;      /* vectors with codes (vdb_coded): 0 while the codes are untrained */
+    unsigned threads;    /* threads used for build / batch search / ground truth */
     uint32_t k;
     uint64_t nq;
     const char *query_source; /* a path, or NULL for random queries */

@@ -151,6 +151,8 @@ int cli_codes_from_name(const char *name)
         return VDB_CODES_NONE;
     if (strcmp(name, "int8") == 0)
         return VDB_CODES_INT8;
+    if (strcmp(name, "pq") == 0)
+        return VDB_CODES_PQ;
     return -1;
 }
 
@@ -159,6 +161,7 @@ const char *cli_codes_name(int codes)
     switch (codes) {
     case VDB_CODES_NONE: return "none";
     case VDB_CODES_INT8: return "int8";
+    case VDB_CODES_PQ: return "pq";
     default: return "?";
     }
 }

@@ -56,7 +56,7 @@ int cli_metric_from_name(const char *name);
 /* The name of an enum vdb_metric value ("?" for others). */
 const char *cli_metric_name(int metric);
 
-/* "none" | "int8" to an enum vdb_codes value; -1 when unknown. */
+/* "none" | "int8" | "pq" to an enum vdb_codes value; -1 when unknown. */
 int cli_codes_from_name(const char *name);
 /* The name of an enum vdb_codes value ("?" for others). */
 const char *cli_codes_name(int codes);

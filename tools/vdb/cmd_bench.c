@@ -55,12 +55,12 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
                            "  --m M                 links per node (default 16)\n"
                            "  --ef-construction E   build beam width (default 200)\n"
                            "  --seed S              level generator seed (default 42)\n"
-                           "  --codes C             none (default) | int8: searches walk the graph by a byte\n"
-                           "                        per dimension, then measure their best candidates exactly\n"
-                           "                        (trained once 1024 rows are built); compare the two at\n"
-                           "                        equal recall, not equal ef\n"
-                           "  --rerank R            with --codes int8: best candidates by code measured\n"
-                           "                        exactly, raised to k; 0 = all ef of them (default 0)\n"
+                           "  --codes C             none (default) | int8 | pq: searches walk the graph by\n"
+                           "                        codes, then measure their best candidates exactly (see\n"
+                           "                        vdb build --help); compare at equal recall, not equal ef\n"
+                           "  --code-bytes B        with --codes pq: bytes a row (default 0 = dim / 8)\n"
+                           "  --rerank R            with codes: best candidates by code measured exactly,\n"
+                           "                        raised to k; 0 = all ef of them (default 0)\n"
                            "Rows:\n"
                            "  --first F             first row of the vector file (default 0)\n"
                            "  --count N             rows (default: to the end of the file, or the index's count)\n"
@@ -93,7 +93,7 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
 /* clang-format on */
 
 typedef struct bench_args {
-    uint32_t dim, m, ef_construction, threads, k, rerank;
+    uint32_t dim, m, ef_construction, threads, k, rerank, code_bytes;
     uint64_t seed, first, count, nq, query_seed, query_first;
     const char *metric, *codes, *vectors, *queries, *ef_list;
     int json, recover;
@@ -119,6 +119,7 @@ enum {
     O_RECOVER,
     O_CODES,
     O_RERANK,
+    O_CODE_BYTES,
     N_OPTS
 };
 
@@ -146,7 +147,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     rep->source = path;
     rep->built = !as_index;
     if (as_index) {
-        static const int build_only[] = {O_METRIC, O_M, O_EFC, O_SEED, O_CODES, O_RERANK};
+        static const int build_only[] = {O_METRIC, O_M, O_EFC, O_SEED, O_CODES, O_RERANK, O_CODE_BYTES};
         for (size_t i = 0; i < sizeof build_only / sizeof *build_only; i++)
             if (opts[build_only[i]].seen) {
                 cli_usage_error("bench", "--%s is for building; '%s' is an index file", opts[build_only[i]].name, path);
@@ -197,11 +198,15 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     }
     int codes = cli_codes_from_name(a->codes);
     if (codes < 0) {
-        cli_usage_error("bench", "--codes must be none or int8, not '%s'", a->codes);
+        cli_usage_error("bench", "--codes must be none, int8 or pq, not '%s'", a->codes);
         return CLI_EXIT_USAGE;
     }
     if (a->rerank && codes == VDB_CODES_NONE) {
-        cli_usage_error("bench", "--rerank is for an index with codes: give --codes int8 too");
+        cli_usage_error("bench", "--rerank is for an index with codes: give --codes int8 or pq too");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->code_bytes && codes != VDB_CODES_PQ) {
+        cli_usage_error("bench", "--code-bytes is for --codes pq");
         return CLI_EXIT_USAGE;
     }
     build_request req = {0};
@@ -215,6 +220,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     req.config.seed = a->seed;
     req.config.codes = codes;
     req.config.rerank = a->rerank;
+    req.config.code_bytes = a->code_bytes;
     req.first = a->first;
     req.count = opts[O_COUNT].seen ? a->count : BUILD_ALL_ROWS;
     req.progress = 1;
@@ -360,6 +366,7 @@ static int run_bench(vdb_index *index, const bench_args *a, uint32_t *efs, size_
     rep->ef_search = cfg.ef_search;
     rep->codes = cfg.codes;
     rep->rerank = cfg.rerank;
+    rep->code_bytes = cfg.code_bytes;
     rep->coded = vdb_coded(index);
     rep->threads = a->threads ? a->threads : exact_online_cores();
     rep->k = a->k;
@@ -478,6 +485,7 @@ int cmd_bench(int argc, char **argv)
         [O_RECOVER] = {"recover", CLI_FLAG, &a.recover, 0},
         [O_CODES] = {"codes", CLI_STRING, &a.codes, 0},
         [O_RERANK] = {"rerank", CLI_U32, &a.rerank, 0},
+        [O_CODE_BYTES] = {"code-bytes", CLI_U32, &a.code_bytes, 0},
     };
     const char *pos[1];
     size_t npos = 0;

@@ -24,13 +24,16 @@ static const char HELP[] = "usage: vdb build VECTORS INDEX [options]\n"
                            "  --ef-search E         beam width a search uses when it passes ef 0 (default 64)\n"
                            "  --threads T           build threads, 0 = all cores (default 0)\n"
                            "  --seed S              level generator seed (default 42)\n"
-                           "  --codes C             none (default) | int8: a byte per dimension, 4x smaller than\n"
-                           "                        a float32 row, that searches walk the graph by before they\n"
-                           "                        measure their best candidates with the float32 rows (so\n"
-                           "                        distances stay exact); trained once 1024 rows are built\n"
-                           "  --rerank R            with --codes int8: how many of a search's best candidates\n"
-                           "                        by code get their exact distance, raised to k; 0 = all ef\n"
-                           "                        of them (default 0)\n"
+                           "  --codes C             compressed copies of the rows that searches walk the graph\n"
+                           "                        by, before they measure their best candidates with the\n"
+                           "                        float32 rows (so distances stay exact): none (default);\n"
+                           "                        int8, a byte per dimension (4x smaller), trained once 1024\n"
+                           "                        rows are built; pq, --code-bytes bytes a row (product\n"
+                           "                        quantization), trained once 4096 rows are built\n"
+                           "  --code-bytes B        with --codes pq: bytes a row, 1..dim (default 0 = dim / 8)\n"
+                           "  --rerank R            with codes: how many of a search's best candidates by code\n"
+                           "                        get their exact distance, raised to k; 0 = all ef of them\n"
+                           "                        (default 0)\n"
                            "  --first F             first row to build (default 0)\n"
                            "  --count N             rows to build (default all rows from F to the end)\n"
                            "  -h, --help            show this help\n";
@@ -55,6 +58,7 @@ int cmd_build(int argc, char **argv)
         {"count", CLI_U64, &req.count, 0},
         {"codes", CLI_STRING, &codes, 0},
         {"rerank", CLI_U32, &req.config.rerank, 0},
+        {"code-bytes", CLI_U32, &req.config.code_bytes, 0},
     };
     const char *pos[2];
     size_t npos = 0;
@@ -76,12 +80,16 @@ int cmd_build(int argc, char **argv)
     }
     req.config.metric = m;
     if ((req.config.codes = cli_codes_from_name(codes)) < 0) {
-        cli_usage_error("build", "--codes must be none or int8, not '%s'", codes);
+        cli_usage_error("build", "--codes must be none, int8 or pq, not '%s'", codes);
         return CLI_EXIT_USAGE;
     }
     /* Without codes the rerank would do nothing, and a file without codes does not keep it. */
     if (req.config.rerank && req.config.codes == VDB_CODES_NONE) {
-        cli_usage_error("build", "--rerank is for an index with codes: give --codes int8 too");
+        cli_usage_error("build", "--rerank is for an index with codes: give --codes int8 or pq too");
+        return CLI_EXIT_USAGE;
+    }
+    if (req.config.code_bytes && req.config.codes != VDB_CODES_PQ) {
+        cli_usage_error("build", "--code-bytes is for --codes pq");
         return CLI_EXIT_USAGE;
     }
     req.vectors_path = pos[0];

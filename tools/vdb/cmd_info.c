@@ -26,9 +26,9 @@ static const char HELP[] = "usage: vdb info INDEX [--recover]\n"
                            "  deleted  deleted vectors the index holds (0 for files libvdb saves, as a\n"
                            "           save leaves deleted vectors out, unless the journal holds\n"
                            "           deletions or replaced vectors the file does not have yet)\n"
-                           "  codes    none, or int8 with 'trained' or 'not trained' (codes are trained\n"
-                           "           when an index first holds 1024 vectors; until then searches read\n"
-                           "           the float32 rows only)\n"
+                           "  codes    none, int8, or pq with its bytes a vector, and 'trained' or 'not\n"
+                           "           trained' (codes are trained when an index first holds 1024\n"
+                           "           vectors, 4096 for pq; until then searches read the float32 rows)\n"
                            "  rerank   with codes: how many of a search's best candidates by code get\n"
                            "           their exact distance; 0 = all ef of them\n"
                            "  journal  the size of INDEX-journal, where a program holding INDEX open\n"
@@ -85,10 +85,13 @@ int cmd_info(int argc, char **argv)
     printf("m                %u\n", cfg.m);
     printf("ef_construction  %u\n", cfg.ef_construction);
     printf("ef_search        %u\n", cfg.ef_search);
+    const char *trained = vdb_coded(index) ? "trained" : "not trained";
     if (cfg.codes == VDB_CODES_NONE)
         printf("codes            none\n");
+    else if (cfg.codes == VDB_CODES_PQ)
+        printf("codes            pq (%s, %u bytes a vector)\n", trained, cfg.code_bytes);
     else
-        printf("codes            %s (%s)\n", cli_codes_name(cfg.codes), vdb_coded(index) ? "trained" : "not trained");
+        printf("codes            %s (%s)\n", cli_codes_name(cfg.codes), trained);
     printf("rerank           %u%s\n", cfg.rerank,
            cfg.codes == VDB_CODES_NONE ? " (unused without codes)"
            : cfg.rerank == 0           ? " (all ef candidates)"
