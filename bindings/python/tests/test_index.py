@@ -192,7 +192,8 @@ def test_metrics_and_config():
         assert index.metric == "cosine"
         assert index.config == {
             "dim": 4, "metric": "cosine", "m": 8, "ef_construction": 50,
-            "ef_search": 30, "threads": 2, "seed": 99, "codes": None, "rerank": 0,
+            "ef_search": 30, "threads": 2, "seed": 99, "codes": None,
+            "code_bytes": 0, "rerank": 0,
         }
         index.add(np.array([[1, 0, 0, 0], [0, 1, 0, 0]], np.float32))
         ids, d = index.search([2, 0, 0, 0], k=2)

@@ -30,6 +30,7 @@ from ._common import (
 )
 from ._errors import DimensionError, InvalidArgumentError
 from ._filter import FilterLike, SearchFilter, inside_own_predicate
+from ._generated import VDB_CODES
 from ._native import ffi, lib
 
 #: The id in result slots past the number of results found (UINT64_MAX).
@@ -54,11 +55,9 @@ def _metric_code(metric: Union[str, int]) -> int:
     raise InvalidArgumentError(f"unknown metric {metric!r}; use one of {', '.join(_METRICS)}")
 
 
-#: Codes by name; None means "none" (VDB_CODES_NONE), as in Index.config.
-_CODES: Dict[str, int] = {
-    "none": lib.VDB_CODES_NONE,
-    "int8": lib.VDB_CODES_INT8,
-}
+#: Codes by name, from the header's enum: "none", "int8", "pq". Index.config
+#: reports "none" as None.
+_CODES: Dict[str, int] = {name[len("VDB_CODES_"):].lower(): value for name, value in VDB_CODES.items()}
 _CODES_NAMES: Dict[int, Optional[str]] = {value: name for name, value in _CODES.items()}
 _CODES_NAMES[lib.VDB_CODES_NONE] = None
 
@@ -72,7 +71,7 @@ def _codes_code(codes: Union[None, str, int]) -> int:
             return code
     elif _is_int(codes) and int(codes) in _CODES_NAMES:  # not a bool: codes=True is not a kind of codes
         return int(codes)
-    raise InvalidArgumentError(f"unknown codes {codes!r}; use None, 'none' or 'int8'")
+    raise InvalidArgumentError(f"unknown codes {codes!r}; use None or one of {', '.join(map(repr, _CODES))}")
 
 
 def _as_float32(data: ArrayLike) -> np.ndarray:
@@ -118,6 +117,7 @@ def _new_config(
     threads: int,
     seed: int,
     codes: Union[None, str, int],
+    code_bytes: int,
     rerank: int,
 ) -> Any:
     cfg = ffi.new("vdb_config *")
@@ -130,6 +130,7 @@ def _new_config(
     cfg.threads = _uint("threads", threads)
     cfg.seed = _uint("seed", seed, _U64_MAX)
     cfg.codes = _codes_code(codes)
+    cfg.code_bytes = _uint("code_bytes", code_bytes)
     cfg.rerank = _uint("rerank", rerank)
     return cfg
 
@@ -175,12 +176,13 @@ class Index:
     "cosine" is 1 - cos(a, b); smaller is nearer for all three.
 
     Codes: with ``codes="int8"`` the index also keeps a byte per dimension
-    of each vector. A search walks the graph by those codes, then measures
-    its `rerank` best candidates (0: all `ef` of them) with the float32
-    vectors, so the distances it returns are exact. The codes are trained
-    when the index first holds 1024 vectors; until then searches read the
-    float32 vectors only. Compare speed with and without codes at equal
-    recall, not at equal `ef`.
+    of each vector, with ``codes="pq"`` `code_bytes` bytes (product
+    quantization; 0 = dim / 8). A search walks the graph by those codes,
+    then measures its `rerank` best candidates (0: all `ef` of them) with
+    the float32 vectors, so the distances it returns are exact. The codes
+    are trained when the index first holds 1024 vectors (int8) or 4096
+    (pq); until then searches read the float32 vectors only. Compare speed
+    with and without codes at equal recall, not at equal `ef`.
 
     Threads: :meth:`search`, :meth:`get`, ``in`` and :meth:`save` may run from
     many threads at once (the GIL is released in C); :meth:`add`,
@@ -205,6 +207,7 @@ class Index:
         threads: int = 0,
         seed: int = 42,
         codes: Union[None, str, int] = None,
+        code_bytes: int = 0,
         rerank: int = 0,
     ) -> None:
         """Create an empty index of `dim`-dimensional vectors (1..65536).
@@ -217,8 +220,11 @@ class Index:
             ef_search: beam width of a search that passes no `ef`.
             threads: worker threads for add, upsert, build and batch search; 0 = all cores.
             seed: level generator seed (same data + seed + threads=1 = same graph).
-            codes: None or "none" (default), or "int8": a byte per dimension
-                that searches walk the graph by (see the class docstring).
+            codes: None or "none" (default); "int8", a byte per dimension; or
+                "pq", `code_bytes` bytes a vector: compressed vectors that
+                searches walk the graph by (see the class docstring).
+            code_bytes: with codes="pq", bytes a vector, 1..dim (0 = dim / 8);
+                must be 0 otherwise.
             rerank: with codes, how many of a search's best candidates by code
                 get their exact distance, 0..65536; raised to k if smaller;
                 0 = all `ef` of them.
@@ -229,7 +235,7 @@ class Index:
         self._handle = None  # a failed constructor leaves a closed index, not a broken one
         self._guard = _Guard()
         self._predicate_searches: List[SearchFilter] = []
-        cfg = _new_config(dim, metric, m, ef_construction, ef_search, threads, seed, codes, rerank)
+        cfg = _new_config(dim, metric, m, ef_construction, ef_search, threads, seed, codes, code_bytes, rerank)
         out = ffi.new("vdb_index **")
         _check(lib.vdb_create(out, cfg))
         self._adopt(out[0], rows=None)
@@ -319,6 +325,7 @@ class Index:
         threads: int = 0,
         seed: int = 42,
         codes: Union[None, str, int] = None,
+        code_bytes: int = 0,
         rerank: int = 0,
     ) -> "Index":
         """An empty graph over a vector file mapped read-only; link rows with :meth:`build`.
@@ -327,12 +334,12 @@ class Index:
         else is raw little-endian float32 rows of `dim` (required for raw
         files; None reads it from a .npy or .fvecs file). The file must not
         change while the index is open. A node's id is its row number. The
-        other arguments are those of ``Index(dim, ...)``; the codes of
-        ``codes="int8"`` are kept in memory (and saved with the index).
+        other arguments are those of ``Index(dim, ...)``; codes are kept in
+        memory (and saved with the index).
         """
         raw_path = _path(path)
         cfg = _new_config(
-            0 if dim is None else dim, metric, m, ef_construction, ef_search, threads, seed, codes, rerank
+            0 if dim is None else dim, metric, m, ef_construction, ef_search, threads, seed, codes, code_bytes, rerank
         )
         out = ffi.new("vdb_index **")
         _check(lib.vdb_map_vectors(out, raw_path, cfg))
@@ -396,7 +403,8 @@ class Index:
     @property
     def config(self) -> Dict[str, Any]:
         """The configuration: dim, metric (a name), m, ef_construction, ef_search, threads, seed,
-        codes ("int8", or None for none) and rerank. A saved index gives back what it was made with."""
+        codes ("int8", "pq", or None for none), code_bytes (pq's bytes a vector, what 0 chose; else 0)
+        and rerank. A saved index gives back what it was made with."""
         cfg = ffi.new("vdb_config *")
         lib.vdb_config_init(cfg, lib.VDB_CONFIG_VERSION)  # vdb_get_config fills the fields our version has
         handle = self._read()
@@ -413,6 +421,7 @@ class Index:
             "threads": int(cfg.threads),
             "seed": int(cfg.seed),
             "codes": _CODES_NAMES.get(int(cfg.codes), str(int(cfg.codes))),
+            "code_bytes": int(cfg.code_bytes),
             "rerank": int(cfg.rerank),
         }
 
