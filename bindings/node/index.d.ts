@@ -2,7 +2,7 @@
 
 export type Metric = 'l2' | 'ip' | 'cosine';
 /** Compressed copies of the vectors that searches walk the graph by; 'none' (or null) for none. */
-export type Codes = 'none' | 'int8';
+export type Codes = 'none' | 'int8' | 'pq';
 
 /** The libvdb status names, as in include/vdb.h. */
 export type VdbCode =
@@ -48,12 +48,15 @@ export interface CreateOptions {
   /** Level generator seed (default 42). */
   seed?: number | bigint;
   /**
-   * 'int8': keep a byte per dimension of each vector beside its float32 row.
-   * A search walks the graph by the codes, then measures its `rerank` best
-   * candidates with the float32 rows, so its distances are exact. Trained
-   * when the index first holds 1024 vectors. Default 'none' (null: the same).
+   * 'int8': keep a byte per dimension of each vector beside its float32 row;
+   * 'pq': codeBytes bytes a vector (product quantization). A search walks
+   * the graph by the codes, then measures its `rerank` best candidates with
+   * the float32 rows, so its distances are exact. Trained when the index
+   * first holds 1024 vectors (int8) or 4096 (pq). Default 'none' (null: the same).
    */
   codes?: Codes | null;
+  /** With codes 'pq': bytes a vector, 1..dim; 0 or omitted = dim / 8. Must be 0 for other codes. */
+  codeBytes?: number;
   /** With codes: a search's best candidates by code that get their exact distance, 0..65536, raised to k; 0 = all ef (default). */
   rerank?: number;
 }
@@ -122,8 +125,10 @@ export interface IndexConfig {
   efSearch: number;
   threads: number;
   seed: number | bigint;
-  /** 'int8', or null for an index without codes. A saved index keeps it. */
-  codes: 'int8' | null;
+  /** 'int8', 'pq', or null for an index without codes. A saved index keeps it. */
+  codes: 'int8' | 'pq' | null;
+  /** pq's bytes a vector (what 0 chose); 0 for other codes. */
+  codeBytes: number;
   rerank: number;
 }
 

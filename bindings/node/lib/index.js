@@ -17,7 +17,7 @@ const METRICS = Object.freeze(
   Object.fromEntries(Object.entries(api.enums.vdb_metric).map(([name, value]) => [name.replace(/^VDB_METRIC_/, '').toLowerCase(), value])),
 );
 const METRIC_NAMES = new Map(Object.entries(METRICS).map(([name, value]) => [value, name]));
-// 'none', 'int8': the VDB_CODES_* names in lower case. config reports none as null.
+// 'none', 'int8', 'pq': the VDB_CODES_* names in lower case. config reports none as null.
 const CODES = Object.freeze(
   Object.fromEntries(Object.entries(api.enums.vdb_codes).map(([name, value]) => [name.replace(/^VDB_CODES_/, '').toLowerCase(), value])),
 );
@@ -127,7 +127,7 @@ function newConfig() {
   return cfg;
 }
 
-const CONFIG_KEYS = new Set(['dim', 'metric', 'm', 'efConstruction', 'efSearch', 'threads', 'seed', 'codes', 'rerank']);
+const CONFIG_KEYS = new Set(['dim', 'metric', 'm', 'efConstruction', 'efSearch', 'threads', 'seed', 'codes', 'codeBytes', 'rerank']);
 
 // A vdb_config (as koffi's plain object) from the JS options.
 function makeConfig(opts, what) {
@@ -152,10 +152,11 @@ function makeConfig(opts, what) {
     const codes = typeof opts.codes === 'number' ? opts.codes : typeof opts.codes === 'string' ? CODES[opts.codes] : undefined;
     if (!CODES_NAMES.has(codes)) {
       const given = typeof opts.codes === 'string' ? `'${opts.codes}'` : typeof opts.codes === 'number' ? opts.codes : describe(opts.codes);
-      throw invalid(`codes must be 'none', 'int8' or null, not ${given}`);
+      throw invalid(`codes must be ${Object.keys(CODES).map((name) => `'${name}'`).join(', ')} or null, not ${given}`);
     }
     cfg.codes = codes;
   }
+  if (opts.codeBytes !== undefined) cfg.code_bytes = u32(opts.codeBytes, 'codeBytes');
   if (opts.rerank !== undefined) cfg.rerank = u32(opts.rerank, 'rerank');
   return cfg;
 }
@@ -363,7 +364,7 @@ class Index {
     return METRIC_NAMES.get(C.vdb_metric(this.#live()));
   }
 
-  /** The configuration: { dim, metric, m, efConstruction, efSearch, threads, seed, codes ('int8' or null), rerank }. */
+  /** The configuration: { dim, metric, m, efConstruction, efSearch, threads, seed, codes ('int8', 'pq' or null), codeBytes, rerank }. */
   get config() {
     const ptr = this.#live();
     const cfg = newConfig(); // vdb_get_config fills the fields of cfg.version
@@ -377,6 +378,7 @@ class Index {
       threads: cfg.threads,
       seed: cfg.seed,
       codes: CODES_NAMES.has(cfg.codes) ? CODES_NAMES.get(cfg.codes) : String(cfg.codes),
+      codeBytes: cfg.code_bytes,
       rerank: cfg.rerank,
     };
   }

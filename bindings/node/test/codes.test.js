@@ -1,7 +1,8 @@
 'use strict';
 
-// An index with int8 codes: recall and exact distances against brute force,
-// codes and rerank kept by save and open, and bad settings refused.
+// Indexes with int8 and pq codes: recall and exact distances against brute
+// force, codes, codeBytes and rerank kept by save and open, and bad settings
+// refused.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -108,9 +109,41 @@ test('mapVectors with codes', () => {
   mapped.close();
 });
 
-test('bad codes and rerank are refused', () => {
+test('pq: recall@10 against brute force, exact distances, codeBytes kept by save and open', () => {
+  const n = 5000; // pq trains at 4096
+  const rows = clusteredVectors(n, DIM, 21, { centresSeed: 11 }); // around the queries' centres
+  const pq = Index.create({ dim: DIM, codes: 'pq', codeBytes: 16, threads: 2, seed: 5 });
+  assert.equal(pq.config.codes, 'pq');
+  assert.equal(pq.config.codeBytes, 16);
+  pq.add(rows);
+  let hits = 0;
+  for (let q = 0; q < NQ; q++) {
+    const { ids, distances } = pq.search(query(q), K, { ef: 128 });
+    const truth = new Set(bruteForce(rows, DIM, query(q), K));
+    for (let i = 0; i < K; i++) {
+      if (truth.has(Number(ids[i]))) hits++;
+      let want = 0;
+      for (let j = 0; j < DIM; j++) want += (rows[Number(ids[i]) * DIM + j] - query(q)[j]) ** 2;
+      assert.ok(Math.abs(distances[i] - want) <= 1e-4 * Math.max(1, want), `query ${q} result ${i}`);
+    }
+  }
+  assert.ok(hits / (NQ * K) >= 0.95, `pq recall@10 ${hits / (NQ * K)}`);
+  const file = scratch.file('pq.vdbi');
+  pq.save(file);
+  const opened = Index.open(file);
+  assert.equal(opened.config.codes, 'pq');
+  assert.equal(opened.config.codeBytes, 16);
+  assert.deepEqual(opened.search(queries, K, { ef: 64 }), pq.search(queries, K, { ef: 64 }));
+  opened.close();
+  pq.close();
+  const chosen = Index.create({ dim: DIM, codes: 'pq' });
+  assert.equal(chosen.config.codeBytes, DIM / 8, '0 chooses dim / 8');
+  chosen.close();
+});
+
+test('bad codes, codeBytes and rerank are refused', () => {
   for (const codes of ['int4', 'INT8', '', 3, -1, true, ['int8'], {}]) {
-    throwsCode(() => Index.create({ dim: 4, codes }), 'VDB_EINVAL', /codes must be 'none', 'int8' or null/);
+    throwsCode(() => Index.create({ dim: 4, codes }), 'VDB_EINVAL', /codes must be 'none', 'int8', 'pq' or null/);
     throwsCode(() => Index.mapVectors(scratch.file('none.f32'), { dim: 4, codes }), 'VDB_EINVAL', /codes must be/);
   }
   throwsCode(() => Index.create({ dim: 4, codes: 'int4' }), 'VDB_EINVAL', /not 'int4'/);
@@ -118,4 +151,7 @@ test('bad codes and rerank are refused', () => {
     throwsCode(() => Index.create({ dim: 4, codes: 'int8', rerank }), 'VDB_EINVAL', /rerank/);
   }
   throwsCode(() => Index.create({ dim: 4, codes: 'int8', rerank: 65537 }), 'VDB_EINVAL', /rerank 65537 is over 65536/);
+  throwsCode(() => Index.create({ dim: 16, codes: 'int8', codeBytes: 4 }), 'VDB_EINVAL', /code_bytes 4 is for VDB_CODES_PQ only/);
+  throwsCode(() => Index.create({ dim: 16, codes: 'pq', codeBytes: 17 }), 'VDB_EINVAL', /more than the dimension 16/);
+  throwsCode(() => Index.create({ dim: 16, codes: 'pq', codeBytes: -1 }), 'VDB_EINVAL', /codeBytes/);
 });

@@ -68,7 +68,7 @@ test('properties', () => {
   assert.equal(index.metric, 'l2');
   assert.equal(index.closed, false);
   assert.equal(index.deleted, 0);
-  assert.deepEqual(index.config, { dim: DIM, metric: 'l2', m: 16, efConstruction: 200, efSearch: 64, threads: 2, seed: 7, codes: null, rerank: 0 });
+  assert.deepEqual(index.config, { dim: DIM, metric: 'l2', m: 16, efConstruction: 200, efSearch: 64, threads: 2, seed: 7, codes: null, codeBytes: 0, rerank: 0 });
 });
 
 test('recall@10 against exact brute force', () => {
