@@ -178,6 +178,7 @@ expect_error("map_vectors without dim on a raw file", "VDB_EINVAL", vdb.map_vect
 mapped:close()
 
 -- int8 codes on clustered data: recall against brute force, exact distances, kept by save and open.
+-- (pq codes follow the bad inputs of codes, below.)
 local clusters, spread = 20, 0.3
 local centres = {}
 for c = 0, clusters * dim - 1 do centres[c] = rand01() * 2 - 1 end
@@ -256,12 +257,57 @@ by_number:close()
 for _, c in ipairs({ "int4", "INT8", "", 3, -1, true, {} }) do
     local none, msg, why = vdb.create { dim = 4, codes = c }
     check("bad codes " .. (type(c) == "table" and "{}" or tostring(c)) .. " is refused, naming the choices",
-        none == nil and why == "VDB_EINVAL" and msg:find("codes must be \"none\" or \"int8\"", 1, true) ~= nil, msg)
+        none == nil and why == "VDB_EINVAL" and msg:find('codes must be one of "none", "int8", "pq"', 1, true) ~= nil,
+        msg)
 end
 expect_error("bad codes in map_vectors", "VDB_EINVAL", vdb.map_vectors, raw, { dim = dim, codes = "int4" })
 expect_error("rerank -1", "VDB_EINVAL", vdb.create, { dim = 4, codes = "int8", rerank = -1 })
 local _, rmsg = vdb.create { dim = 4, codes = "int8", rerank = 65537 }
 check("rerank past 65536 is refused by the library", rmsg ~= nil and rmsg:find("rerank 65537", 1, true) ~= nil, rmsg)
+
+-- pq codes: over the 4096 vectors they are trained at.
+local pn = 5000
+local pq_rows = clustered_rows(pn)
+local pq = assert(vdb.create { dim = dim, codes = "pq", code_bytes = 12, threads = 2, seed = 5 })
+check("config reports pq and code_bytes", pq:config().codes == "pq" and pq:config().code_bytes == 12)
+check("add to a pq index trains its codes", pq:add(pq_rows) == true and tonumber(vdb.C.vdb_coded(pq.handle)) == pn)
+local phits, pq_exact = 0, true
+for q = 0, nq - 1 do
+    local ids, distances, found = pq:search(cqueries + q * dim, k, 128)
+    local scored = {}
+    for i = 0, pn - 1 do
+        local d = 0
+        for j = 0, dim - 1 do d = d + (pq_rows[i * dim + j] - cqueries[q * dim + j]) ^ 2 end
+        scored[#scored + 1] = { i, d }
+    end
+    table.sort(scored, function(a, b) return a[2] < b[2] end)
+    local truth = {}
+    for i = 1, k do truth[scored[i][1]] = true end
+    for i = 0, found - 1 do
+        if truth[tonumber(ids[i])] then phits = phits + 1 end
+        local want = 0
+        for j = 0, dim - 1 do want = want + (pq_rows[tonumber(ids[i]) * dim + j] - cqueries[q * dim + j]) ^ 2 end
+        if math.abs(distances[i] - want) > 1e-4 * math.max(1, want) then pq_exact = false end
+    end
+end
+local precall = phits / (nq * k)
+check(string.format("pq recall@10 vs brute force >= 0.95 (got %.3f)", precall), precall >= 0.95)
+check("pq distances are the exact float32 distances", pq_exact)
+local pfile = path("pq.vdbi")
+check("save a pq index", pq:save(pfile) == true)
+local popened = assert(vdb.open(pfile))
+check("open keeps pq and code_bytes", popened:config().codes == "pq" and popened:config().code_bytes == 12)
+popened:close()
+pq:close()
+local chosen = assert(vdb.create { dim = dim, codes = "pq" })
+check("code_bytes 0 chooses dim / 8", chosen:config().code_bytes == dim / 8, chosen:config().code_bytes)
+chosen:close()
+local _, bmsg = vdb.create { dim = 16, codes = "int8", code_bytes = 4 }
+check("code_bytes without pq is refused", bmsg ~= nil and bmsg:find("code_bytes 4 is for VDB_CODES_PQ only", 1, true) ~= nil,
+    bmsg)
+_, bmsg = vdb.create { dim = 16, codes = "pq", code_bytes = 17 }
+check("code_bytes past the dimension is refused", bmsg ~= nil and bmsg:find("more than the dimension 16", 1, true) ~= nil,
+    bmsg)
 
 -- Filters: allow-lists and Lua predicates, single and batch.
 local function ids_where(allowed)

@@ -164,13 +164,15 @@ for _, name in ipairs(enum_names("vdb_metric")) do
     metric_names[metrics[short]] = short
 end
 
--- "none", "int8": the VDB_CODES_* names in lower case. A config reports none as nil.
-local codes_kinds, codes_names = {}, {}
+-- "none", "int8", "pq": the VDB_CODES_* names in lower case. A config reports none as nil.
+local codes_kinds, codes_names, codes_list = {}, {}, {}
 for _, name in ipairs(enum_names("vdb_codes")) do
     local short = name:gsub("^VDB_CODES_", ""):lower()
     codes_kinds[short] = tonumber(C[name])
     if short ~= "none" then codes_names[codes_kinds[short]] = short end
+    codes_list[#codes_list + 1] = '"' .. short .. '"'
 end
+codes_list = table.concat(codes_list, ", ")
 
 -- Conversions -----------------------------------------------------------------
 
@@ -373,11 +375,11 @@ local function make_config(opts, dim_required)
         end
         if kind == nil then
             local given = type(opts.codes) == "string" and ('"' .. opts.codes .. '"') or tostring(opts.codes)
-            return refuse("VDB_EINVAL", "codes must be \"none\" or \"int8\", not " .. given)
+            return refuse("VDB_EINVAL", "codes must be one of " .. codes_list .. ", not " .. given)
         end
         cfg.codes = kind
     end
-    for _, field in ipairs({ "m", "ef_construction", "ef_search", "threads", "rerank" }) do
+    for _, field in ipairs({ "m", "ef_construction", "ef_search", "threads", "code_bytes", "rerank" }) do
         if opts[field] ~= nil then
             local value, message, code = u32(opts[field], field)
             if value == nil then return nil, message, code end
@@ -511,9 +513,10 @@ local function wrap(rc, out)
 end
 
 --- vdb.create{dim=..., metric="l2", m=16, ef_construction=200, ef_search=64, threads=0, seed=42,
----            codes="none", rerank=0}
---- codes="int8": searches walk the graph by a byte per dimension, then measure their
---- rerank best candidates (0: all ef) with the float32 rows; trained at 1024 vectors.
+---            codes="none", code_bytes=0, rerank=0}
+--- codes="int8" (a byte per dimension, trained at 1024 vectors) or "pq" (code_bytes bytes a
+--- vector, 0 = dim / 8, trained at 4096): searches walk the graph by the codes, then measure
+--- their rerank best candidates (0: all ef) with the float32 rows.
 function M.create(opts)
     local cfg, message, code = make_config(opts, true)
     if not cfg then return nil, message, code end
@@ -840,7 +843,7 @@ function Index:set_threads(threads)
     return true
 end
 
---- idx:config() -> a table of the index's configuration; codes is "int8", or nil without codes
+--- idx:config() -> a table of the index's configuration; codes is "int8", "pq", or nil without codes
 function Index:config()
     local h, message, code = live(self)
     if not h then return nil, message, code end
@@ -851,7 +854,7 @@ function Index:config()
     return {
         dim = cfg.dim, metric = metric_names[cfg.metric], m = cfg.m, ef_construction = cfg.ef_construction,
         ef_search = cfg.ef_search, threads = cfg.threads, seed = cfg.seed,
-        codes = codes_names[tonumber(cfg.codes)], rerank = cfg.rerank,
+        codes = codes_names[tonumber(cfg.codes)], code_bytes = cfg.code_bytes, rerank = cfg.rerank,
     }
 end
 
