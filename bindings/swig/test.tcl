@@ -340,18 +340,19 @@ vdb::delete_Index $back
 set cn 1100
 set coded_data {}
 for {set i 0} {$i < $cn * $dim} {incr i} { lappend coded_data [expr {[rand01] * 2.0 - 1.0}] }
-set coded [vdb::new_Index $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_INT8 20]
+set coded [vdb::new_Index $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_INT8 0 20]
 $coded add $coded_data
 check "an index with codes trains them" [expr {[vdb::vdb_coded [$coded handle]] == $cn}] [vdb::vdb_coded [$coded handle]]
+# {codes code_bytes rerank} of an index, through the raw vdb_get_config.
 proc codes_and_rerank {index} {
     set cfg [vdb::new_vdb_config]
     vdb::vdb_config_init $cfg $vdb::VDB_CONFIG_VERSION
     vdb::vdb_get_config [$index handle] $cfg
-    set got [list [vdb::vdb_config_codes_get $cfg] [vdb::vdb_config_rerank_get $cfg]]
+    set got [list [vdb::vdb_config_codes_get $cfg] [vdb::vdb_config_code_bytes_get $cfg] [vdb::vdb_config_rerank_get $cfg]]
     vdb::delete_vdb_config $cfg
     return $got
 }
-check "its config has codes int8 and rerank 20" [expr {[codes_and_rerank $coded] eq [list $vdb::VDB_CODES_INT8 20]}] \
+check "its config has codes int8 and rerank 20" [expr {[codes_and_rerank $coded] eq [list $vdb::VDB_CODES_INT8 0 20]}] \
     [codes_and_rerank $coded]
 set hits 0
 set exact 1
@@ -374,7 +375,7 @@ check "int8 distances are the exact float32 distances" $exact
 set coded_path [file join $scratch coded.vdbi]
 $coded save $coded_path
 set coded_opened [vdb::Index_open $coded_path]
-check "open keeps codes and rerank" [expr {[codes_and_rerank $coded_opened] eq [list $vdb::VDB_CODES_INT8 20]}]
+check "open keeps codes and rerank" [expr {[codes_and_rerank $coded_opened] eq [list $vdb::VDB_CODES_INT8 0 20]}]
 check "the opened index with codes answers as the one saved" \
     [expr {[$coded_opened search [lindex $queries 0] $k 64] eq [$coded search [lindex $queries 0] $k 64]}]
 vdb::delete_Index $coded_opened
@@ -383,14 +384,19 @@ set raw_rows [file join $scratch coded.f32]
 set fd [open $raw_rows wb]
 puts -nonewline $fd [binary format r* $coded_data]
 close $fd
-set mapped_coded [vdb::Index_map_vectors $raw_rows $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_INT8 7]
-check "map_vectors takes codes and rerank" [expr {[codes_and_rerank $mapped_coded] eq [list $vdb::VDB_CODES_INT8 7]}]
+set mapped_coded [vdb::Index_map_vectors $raw_rows $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_PQ 4 7]
+check "map_vectors takes codes, code_bytes and rerank" \
+    [expr {[codes_and_rerank $mapped_coded] eq [list $vdb::VDB_CODES_PQ 4 7]}] [codes_and_rerank $mapped_coded]
 vdb::delete_Index $mapped_coded
 set plain [vdb::new_Index 4]
-check "an index without codes: VDB_CODES_NONE, rerank 0" [expr {[codes_and_rerank $plain] eq [list $vdb::VDB_CODES_NONE 0]}]
+check "an index without codes: VDB_CODES_NONE, rerank 0" [expr {[codes_and_rerank $plain] eq [list $vdb::VDB_CODES_NONE 0 0]}]
+vdb::delete_Index $plain
+set plain [vdb::new_Index $dim $vdb::VDB_METRIC_L2 16 200 64 1 42 $vdb::VDB_CODES_PQ]
+check "pq with code_bytes 0 chooses dim / 8" [expr {[codes_and_rerank $plain] eq [list $vdb::VDB_CODES_PQ [expr {$dim / 8}] 0]}]
 vdb::delete_Index $plain
 expect_error "unknown codes" VDB_EINVAL { vdb::new_Index 4 $vdb::VDB_METRIC_L2 16 200 64 0 42 7 }
-expect_error "rerank past 65536" VDB_EINVAL { vdb::new_Index 4 $vdb::VDB_METRIC_L2 16 200 64 0 42 $vdb::VDB_CODES_INT8 65537 }
+expect_error "code_bytes without pq" VDB_EINVAL { vdb::new_Index 4 $vdb::VDB_METRIC_L2 16 200 64 0 42 $vdb::VDB_CODES_INT8 2 }
+expect_error "rerank past 65536" VDB_EINVAL { vdb::new_Index 4 $vdb::VDB_METRIC_L2 16 200 64 0 42 $vdb::VDB_CODES_INT8 0 65537 }
 
 # Raw API through the carrays and cpointer helpers.
 set cfg [vdb::new_vdb_config]

@@ -165,7 +165,8 @@ static vdb_swig_index *vdb_swig_wrap(int rc, vdb_index *handle) {
 }
 
 static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint32_t m, uint32_t ef_construction,
-                            uint32_t ef_search, uint32_t threads, uint64_t seed, int32_t codes, uint32_t rerank) {
+                            uint32_t ef_search, uint32_t threads, uint64_t seed, int32_t codes, uint32_t code_bytes,
+                            uint32_t rerank) {
     vdb_config_init(cfg, VDB_CONFIG_VERSION);
     cfg->dim = dim;
     cfg->metric = metric;
@@ -175,6 +176,7 @@ static void vdb_swig_config(vdb_config *cfg, uint32_t dim, int32_t metric, uint3
     cfg->threads = threads;
     cfg->seed = seed;
     cfg->codes = codes;
+    cfg->code_bytes = code_bytes;
     cfg->rerank = rerank;
 }
 %}
@@ -491,15 +493,16 @@ typedef struct vdb_swig_index {} vdb_swig_index;
 
 %extend vdb_swig_index {
     /* Index(dim, metric, m, ef_construction, ef_search, threads, seed, codes,
-     * rerank): an empty index that owns its vectors (vdb_create). codes:
-     * VDB_CODES_NONE or VDB_CODES_INT8 (see "Codes" in vdb.h); rerank 0 =
-     * all ef candidates. */
+     * code_bytes, rerank): an empty index that owns its vectors
+     * (vdb_create). codes: VDB_CODES_NONE, VDB_CODES_INT8 or VDB_CODES_PQ
+     * (see "Codes" in vdb.h); code_bytes: PQ's bytes a vector (0 = dim / 8);
+     * rerank 0 = all ef candidates. */
     vdb_swig_index(uint32_t dim, int32_t metric = VDB_METRIC_L2, uint32_t m = 16, uint32_t ef_construction = 200,
                    uint32_t ef_search = 64, uint32_t threads = 0, uint64_t seed = 42,
-                   int32_t codes = VDB_CODES_NONE, uint32_t rerank = 0) {
+                   int32_t codes = VDB_CODES_NONE, uint32_t code_bytes = 0, uint32_t rerank = 0) {
         vdb_config cfg;
         vdb_index *handle = NULL;
-        vdb_swig_config(&cfg, dim, metric, m, ef_construction, ef_search, threads, seed, codes, rerank);
+        vdb_swig_config(&cfg, dim, metric, m, ef_construction, ef_search, threads, seed, codes, code_bytes, rerank);
         int rc = vdb_create(&handle, &cfg);
         return vdb_swig_wrap(rc, handle);
     }
@@ -521,10 +524,10 @@ typedef struct vdb_swig_index {} vdb_swig_index;
     static vdb_swig_index *map_vectors(const char *path, uint32_t dim = 0, int32_t metric = VDB_METRIC_L2,
                                        uint32_t m = 16, uint32_t ef_construction = 200, uint32_t ef_search = 64,
                                        uint32_t threads = 0, uint64_t seed = 42, int32_t codes = VDB_CODES_NONE,
-                                       uint32_t rerank = 0) {
+                                       uint32_t code_bytes = 0, uint32_t rerank = 0) {
         vdb_config cfg;
         vdb_index *handle = NULL;
-        vdb_swig_config(&cfg, dim, metric, m, ef_construction, ef_search, threads, seed, codes, rerank);
+        vdb_swig_config(&cfg, dim, metric, m, ef_construction, ef_search, threads, seed, codes, code_bytes, rerank);
         int rc = vdb_map_vectors(&handle, path, &cfg);
         return vdb_swig_wrap(rc, handle);
     }
