@@ -158,17 +158,18 @@ def load_for_search(adapter: systems.Adapter, path: str, dim: int) -> str:
         adapter.index = adapter.Index.restore(path, view=True)
         return "Index.restore(path, view=True)"
     adapter.load(path, dim)
-    return "Index.open(path): a read-only mapping" if name == "libvdb" else "load_index(path): read into memory"
+    return "Index.open(path): a read-only mapping" if name.startswith("libvdb") else "load_index(path): read into memory"
 
 
 def child_build(system: str, spec: dict) -> dict:
     adapter = systems.ADAPTERS[system]()
     before = systems.memory()
     t0 = time.perf_counter()
-    if system == "libvdb":  # over the mapped vector file: the rows never enter the heap
+    if system.startswith("libvdb"):  # over the mapped vector file: the rows never enter the heap
         vdb = adapter.vdb
+        codes = {"codes": adapter.codes} if adapter.codes else {}
         adapter.index = vdb.Index.map_vectors(spec["base"], m=spec["M"], ef_construction=spec["ef_construction"],
-                                              threads=systems.all_cores(), seed=systems.SEED)
+                                              threads=systems.all_cores(), seed=systems.SEED, **codes)
         adapter.index.build(0, spec["rows"])
         how = "Index.map_vectors(base.npy).build(0, rows)"
     else:

@@ -138,6 +138,13 @@ class LibVdbInt8(LibVdb):
     codes = "int8"
 
 
+class LibVdbPq(LibVdb):
+    """libvdb with PQ codes, dim / 8 bytes a vector: the walk reads those, the final candidates their float32 rows."""
+
+    name = "libvdb-pq"
+    codes = "pq"
+
+
 class Hnswlib(Adapter):
     name = "hnswlib"
     file_suffix = ".hnsw"
@@ -253,7 +260,14 @@ class USearch(Adapter):
         return matches.keys
 
 
-ADAPTERS = {"libvdb": LibVdb, "libvdb-int8": LibVdbInt8, "hnswlib": Hnswlib, "faiss": Faiss, "usearch": USearch}
+ADAPTERS = {
+    "libvdb": LibVdb,
+    "libvdb-int8": LibVdbInt8,
+    "libvdb-pq": LibVdbPq,
+    "hnswlib": Hnswlib,
+    "faiss": Faiss,
+    "usearch": USearch,
+}
 SYSTEMS = list(ADAPTERS)
 
 
