@@ -8,7 +8,8 @@
 #
 # Index files (fuzz_open, fuzz_verify): tiny indexes saved by the library, one
 # per metric, one whose ids are no longer 0..n-1, an empty one, and a header
-# cut from its file. Vector files (fuzz_vectors): .npy of format 1.0 (as
+# cut from its file; in format 2, one with trained int8 codes (the 1024
+# vectors they need, 2-d) and two whose int8 and PQ codes are not trained yet. Vector files (fuzz_vectors): .npy of format 1.0 (as
 # `vdb gen` writes it), 2.0 and 3.0, a 1-D .npy, .fvecs, raw float32.
 # Journals (fuzz_journal): written by make_journal_seeds (make_journal_seeds.c
 # says which), a program of the fuzz build, since each names the index the
@@ -41,9 +42,13 @@ cp "$tmp/l2.vdb" "$tmp/empty.vdb"
 # shellcheck disable=SC2046
 "$vdb" delete "$tmp/empty.vdb" $(seq 0 23) >/dev/null
 head -c 4096 "$tmp/l2.vdb" >"$tmp/header-only.vdb"
+"$vdb" gen "$tmp/c.f32" --count 1024 --dim 2 --kind clustered --clusters 4 --seed 6 >/dev/null
+build "$tmp/c.f32" "$tmp/int8.vdb" --dim 2 --m 2 --codes int8 --rerank 4
+build "$tmp/a.f32" "$tmp/int8-untrained.vdb" --dim 4 --m 2 --codes int8
+build "$tmp/a.f32" "$tmp/pq-untrained.vdb" --dim 4 --m 2 --codes pq --code-bytes 2
 for target in fuzz_open fuzz_verify; do
     mkdir -p "$corpus/$target"
-    for name in l2 cosine changed-ids empty header-only; do
+    for name in l2 cosine changed-ids empty header-only int8 int8-untrained pq-untrained; do
         cp "$tmp/$name.vdb" "$corpus/$target/$name.vdb"
     done
 done
