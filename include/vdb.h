@@ -68,7 +68,8 @@ enum vdb_status {
     VDB_ERANGE = -9,     /**< a row range outside the vector file, or a count past the index's limits */
     VDB_ENOTFOUND = -10, /**< an id that is not in the index */
     VDB_EBUSY = -11,     /**< the index file is open for writing in another process (the message names it) */
-    VDB_ENOSPC = -12     /**< the disk or a quota is full, or the file is over the size limit (ENOSPC, EDQUOT, EFBIG) */
+    VDB_ENOSPC = -12,    /**< the disk or a quota is full, or the file is over the size limit (ENOSPC, EDQUOT, EFBIG) */
+    VDB_ECANCELED = -13  /**< the progress callback asked to stop (vdb_set_progress); the call added nothing */
 };
 
 /** Distance functions. Smaller is nearer for all three. */
@@ -276,6 +277,26 @@ VDB_API int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n);
  * Reader.
  */
 VDB_API int vdb_get(const vdb_index *index, uint64_t id, float *vector_out);
+
+/**
+ * Watch, and maybe stop, the long calls on an index: vdb_build and vdb_add
+ * call `progress(done, total, context)` with how many of the call's `total`
+ * vectors are linked: once with 0 before any work, at most every 0.1 s while
+ * they are linked, and once with total at the end. Only the thread that made
+ * the call runs it (never a worker), so it may call into an interpreter.
+ * A non-zero return stops the call at once: it returns VDB_ECANCELED and
+ * the index answers as before the call (the vectors it had linked count as
+ * deleted until the next vdb_save, and their ids are free; a writable
+ * index's journal does not keep the change). The return of the last call,
+ * with done = total, is not asked. vdb_upsert reports nothing: by the time
+ * it links, the vectors it replaces are gone, so it cannot stop cleanly.
+ * Codes are trained after the linking and are not reported.
+ * @param[in] progress  the callback; NULL to stop reporting.
+ * @return VDB_OK, VDB_EINVAL (NULL index).
+ * Writer: not while a change runs on the index.
+ */
+VDB_API int vdb_set_progress(vdb_index *index, int (*progress)(uint64_t done, uint64_t total, void *context),
+                             void *context);
 
 /**
  * Find the k nearest neighbours of one query.

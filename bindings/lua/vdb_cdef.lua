@@ -21,7 +21,8 @@ enum vdb_status {
     VDB_ERANGE = -9,
     VDB_ENOTFOUND = -10,
     VDB_EBUSY = -11,
-    VDB_ENOSPC = -12
+    VDB_ENOSPC = -12,
+    VDB_ECANCELED = -13
 };
 enum vdb_metric {
     VDB_METRIC_L2 = 0,
@@ -65,6 +66,7 @@ int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *
 int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
 int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n);
 int vdb_get(const vdb_index *index, uint64_t id, float *vector_out);
+int vdb_set_progress(vdb_index *index, int (*progress)(uint64_t done, uint64_t total, void *context), void *context);
 int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found);
 int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found);
 int vdb_filter_create(vdb_filter **out, const uint64_t *allowed_ids, uint64_t n);

@@ -17,7 +17,8 @@ export type VdbCode =
   | 'VDB_ERANGE'
   | 'VDB_ENOTFOUND'
   | 'VDB_EBUSY'
-  | 'VDB_ENOSPC';
+  | 'VDB_ENOSPC'
+  | 'VDB_ECANCELED';
 
 /**
  * Every failure of the package. `code` is the status name, `errno` its C

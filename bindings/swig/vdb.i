@@ -114,6 +114,7 @@ static const char *vdb_swig_code_name(int code) {
     case VDB_ENOTFOUND: return "VDB_ENOTFOUND";
     case VDB_EBUSY: return "VDB_EBUSY";
     case VDB_ENOSPC: return "VDB_ENOSPC";
+    case VDB_ECANCELED: return "VDB_ECANCELED";
     default: return "VDB_EUNKNOWN";
     }
 }

@@ -117,7 +117,7 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
     if ((code = vdb_index_reserve(index, count, 0)) != VDB_OK)
         return code;
     vdb_store_link_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count);
-    return vdb_index_insert(index, NULL, count, NULL, first);
+    return vdb_index_insert(index, NULL, count, NULL, first, &index->progress);
 }
 
 int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)
@@ -138,7 +138,17 @@ int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *
         vdb_unlog(index, mark);
         return code;
     }
-    return vdb_index_insert(index, vectors, n, ids, next);
+    if ((code = vdb_index_insert(index, vectors, n, ids, next, &index->progress)) == VDB_ECANCELED)
+        vdb_unlog(index, mark); /* the change never happened */
+    return code;
+}
+
+int vdb_set_progress(vdb_index *index, int (*progress)(uint64_t done, uint64_t total, void *context), void *context)
+{
+    if (!index)
+        return vdb_fail(VDB_EINVAL, "index is NULL");
+    index->progress = (vdb_progress){progress, context};
+    return VDB_OK;
 }
 
 int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)
@@ -168,7 +178,7 @@ int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_
         vdb_unlog(index, mark);
     if (code == VDB_OK) {
         vdb_index_delete_nodes(index, replaced, count);
-        code = vdb_index_insert(index, vectors, n, ids, 0);
+        code = vdb_index_insert(index, vectors, n, ids, 0, NULL); /* too late to stop cleanly: see vdb_set_progress */
     }
     free(replaced);
     return code;

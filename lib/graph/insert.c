@@ -11,8 +11,10 @@
 #include "util/parallel.h"
 #include "vdb.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static float node_distance(const vdb_hnsw *graph, uint32_t a, uint32_t b)
 {
@@ -231,15 +233,45 @@ void vdb_hnsw_insert_end(vdb_hnsw *graph, const vdb_hnsw_pending *pending, vdb_s
         add_back_links(graph, node, choose_links(graph, node, scratch, 1));
 }
 
+/* How often, at most, the calling thread tells a progress callback how far the insertion is. */
+#define REPORT_SECONDS 0.1
+
 typedef struct {
     vdb_hnsw *graph;
     uint32_t first;
+    uint64_t total; /* the nodes this insertion links */
+    const vdb_progress *progress;
+    atomic_uint_fast64_t done;
+    atomic_int canceled;
+    double last_report; /* touched by worker 0, the calling thread, alone */
 } insert_job;
+
+static double now_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+/* Worker 0 is the calling thread: the only one that may call back into the caller's code. */
+static void report(insert_job *job, uint32_t worker, int force)
+{
+    if (!job->progress || worker != 0)
+        return;
+    double now = now_seconds();
+    if (!force && now - job->last_report < REPORT_SECONDS)
+        return;
+    job->last_report = now;
+    const vdb_progress *p = job->progress;
+    if (p->report(atomic_load(&job->done), job->total, p->context) != 0)
+        atomic_store(&job->canceled, 1);
+}
 
 static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worker)
 {
-    (void)worker;
     insert_job *job = raw;
+    if (atomic_load_explicit(&job->canceled, memory_order_relaxed))
+        return; /* the rest of the chunks go by untouched */
     vdb_scratch *scratch = NULL;
     if (vdb_scratch_acquire(job->graph->scratch_pool, vdb_hnsw_scratch_size(job->graph, job->graph->ef_construction),
                             &scratch) != VDB_OK)
@@ -249,13 +281,23 @@ static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
         vdb_hnsw_insert_end(job->graph, &pending, scratch);
     }
     vdb_scratch_release(job->graph->scratch_pool, scratch);
+    atomic_fetch_add(&job->done, end - begin);
+    report(job, worker, 0);
 }
 
-int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
+int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads, const vdb_progress *progress)
 {
     uint32_t first = graph->allocated - more;
     if (more == 0)
         return VDB_OK;
+    insert_job job = {.graph = graph, .total = more, .progress = progress && progress->report ? progress : NULL};
+    atomic_init(&job.done, 0);
+    atomic_init(&job.canceled, 0);
+    report(&job, 0, 1); /* 0 of total: a callback can cancel before any work */
+    if (atomic_load(&job.canceled)) {
+        graph->count = graph->allocated;
+        return VDB_ECANCELED;
+    }
     if (graph->entry == VDB_NO_NODE) {
         graph->entry = first; /* the first node needs no links: there is nothing to link to */
         graph->parents[first] = VDB_NO_NODE;
@@ -265,8 +307,13 @@ int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads)
     }
     atomic_store(&graph->published, first);
     atomic_store(&graph->insert_error, VDB_OK);
-    insert_job job = {graph, first};
+    job.first = first;
+    atomic_store(&job.done, job.total - more); /* the entry node, when it was the first */
     vdb_parallel_for(threads, more, VDB_INSERT_CHUNK, insert_chunk, &job);
     graph->count = graph->allocated;
+    if (atomic_load(&job.canceled))
+        return VDB_ECANCELED;
+    if (job.progress) /* total of total; too late to cancel, so the answer is not asked */
+        (void)job.progress->report(job.total, job.total, job.progress->context);
     return atomic_load(&graph->insert_error);
 }

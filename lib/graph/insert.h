@@ -11,13 +11,25 @@
 #include "graph/graph.h"
 
 /*
+ * A caller's progress callback (vdb_set_progress): told how many of `total`
+ * nodes are linked, from the calling thread only, and a non-zero return
+ * cancels. NULL report: no callback.
+ */
+typedef struct vdb_progress {
+    int (*report)(uint64_t done, uint64_t total, void *context);
+    void *context;
+} vdb_progress;
+
+/*
  * Link the `more` nodes vdb_hnsw_reserve made room for, on `threads` workers;
  * their vectors must be readable. Deleted nodes are walked through but never
  * become links. Every node is linked; VDB_ENOMEM means some searches could
  * not grow their candidate lists (only with huge numbers of equal distances)
- * and their nodes got the best links found until then.
+ * and their nodes got the best links found until then. With a progress
+ * callback (NULL: none), VDB_ECANCELED means it asked to stop: the nodes
+ * not yet begun stay without links, and the caller must delete them all.
  */
-int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads);
+int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads, const vdb_progress *progress);
 
 /*
  * One node's insertion in its two steps, which vdb_hnsw_insert runs back to

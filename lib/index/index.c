@@ -54,7 +54,9 @@ int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors)
     vdb_hnsw *graph = &index->graph;
     if (n > VDB_MAX_NODES - graph->allocated)
         return vdb_fail(VDB_ERANGE, "the index cannot hold %llu more vectors", (unsigned long long)n);
-    if ((vectors && vdb_store_reserve(&index->store, n) != VDB_OK) || vdb_ids_reserve(&index->ids, n) != VDB_OK ||
+    /* A change that may be canceled deletes its nodes then, which must not fail: the room is taken now. */
+    if ((index->progress.report && vdb_hnsw_reserve_dead(graph) != VDB_OK) ||
+        (vectors && vdb_store_reserve(&index->store, n) != VDB_OK) || vdb_ids_reserve(&index->ids, n) != VDB_OK ||
         vdb_codes_reserve(&index->codes, vdb_store_count(&index->store) + n) != VDB_OK)
         return vdb_fail(VDB_ENOMEM, "out of memory adding %llu vectors", (unsigned long long)n);
     int code = vdb_hnsw_reserve(graph, (uint32_t)n, index->config.threads);
@@ -64,14 +66,31 @@ int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors)
     return VDB_OK;
 }
 
-int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id)
+/* The last n nodes, which a canceled insertion appended, deleted again: their ids free, searches never return them. */
+static void delete_canceled(vdb_index *index, uint64_t n)
+{
+    vdb_hnsw *graph = &index->graph;
+    for (uint32_t node = graph->allocated - (uint32_t)n; node < graph->allocated; node++) {
+        vdb_ids_forget(&index->ids, index->ids.of_node[node]);
+        vdb_hnsw_mark_dead(graph, node);
+    }
+}
+
+int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id,
+                     const vdb_progress *progress)
 {
     if (vectors)
         vdb_store_append(&index->store, vectors, n);
     for (uint64_t i = 0; i < n; i++)
         vdb_ids_append(&index->ids, ids ? ids[i] : first_id + i);
-    int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads);
+    int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads, progress);
+    /* Every node needs its code row, deleted ones too: a search walks through them. */
     vdb_codes_update(&index->codes, &index->store, index->config.seed, index->config.threads);
+    if (code == VDB_ECANCELED) {
+        delete_canceled(index, n);
+        return vdb_fail(code, "canceled by the progress callback: none of the %llu vectors were added",
+                        (unsigned long long)n);
+    }
     if (code != VDB_OK)
         return vdb_fail(code,
                         "out of memory while linking %llu vectors: they are in the index, but some with "

@@ -10,6 +10,7 @@
 #include "codes/codes.h"
 #include "file/journal.h"
 #include "graph/graph.h"
+#include "graph/insert.h"
 #include "index/ids.h"
 #include "util/mapping.h"
 #include "vdb.h"
@@ -36,6 +37,7 @@ struct vdb_index {
     vdb_code_store codes; /* the vectors' codes, if config.codes asks for them; the graph reads them */
     vdb_ids ids;          /* node <-> id */
     vdb_hnsw graph;
+    vdb_progress progress; /* vdb_set_progress's callback for vdb_build and vdb_add, or none */
 
     /*
      * VDB_INDEX_OPENED writable: the journal it holds, and the file at its
@@ -74,9 +76,11 @@ int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors);
 /*
  * Append n nodes with the given rows (NULL when a vector file's rows were
  * linked already) and ids (NULL: first_id, first_id + 1, ...), and link them
- * into the graph. After vdb_index_reserve.
+ * into the graph. After vdb_index_reserve. With `progress` (NULL: none), a
+ * cancel returns VDB_ECANCELED with the n nodes deleted again.
  */
-int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id);
+int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id,
+                     const vdb_progress *progress);
 
 /* Delete live nodes (after vdb_hnsw_reserve_dead): searches stop returning them and their ids are free. */
 void vdb_index_delete_nodes(vdb_index *index, const uint32_t *nodes, uint64_t n);

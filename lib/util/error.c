@@ -56,6 +56,7 @@ const char *vdb_strerror(int code)
     case VDB_ENOTFOUND: return "id not in the index";
     case VDB_EBUSY: return "index is open for writing elsewhere";
     case VDB_ENOSPC: return "no space left: the disk or a quota is full";
+    case VDB_ECANCELED: return "canceled by the progress callback";
     default: return "unknown error code";
     }
 }

@@ -36,7 +36,7 @@ static int found_after_holdup(const float *rows, uint32_t held_up, uint64_t seed
     start_graph(&store, &graph, rows, ROWS, M, seed);
 
     cr_assert_eq(vdb_hnsw_reserve(&graph, held_up, 1), VDB_OK);
-    cr_assert_eq(vdb_hnsw_insert(&graph, held_up, 1), VDB_OK);
+    cr_assert_eq(vdb_hnsw_insert(&graph, held_up, 1, NULL), VDB_OK);
 
     cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS - held_up, 1), VDB_OK);
     vdb_scratch *scratch = NULL;
@@ -93,7 +93,7 @@ Test(insert_order, no_node_loses_its_last_in_link_and_the_counts_are_right)
         vdb_hnsw graph;
         start_graph(&store, &graph, rows, ROWS, 2, seed);
         cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS, 4), VDB_OK);
-        cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, seed % 2 ? 4 : 1), VDB_OK);
+        cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, seed % 2 ? 4 : 1, NULL), VDB_OK);
         uint32_t in[ROWS];
         count_in_links(&graph, in);
         for (uint32_t node = 0; node < ROWS; node++) {
@@ -152,7 +152,7 @@ Test(insert_order, a_repair_around_deleted_nodes_leaves_no_live_node_without_an_
         vdb_hnsw graph;
         start_graph(&store, &graph, rows, ROWS, 2, seed);
         cr_assert_eq(vdb_hnsw_reserve(&graph, ROWS, 1), VDB_OK);
-        cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, 1), VDB_OK);
+        cr_assert_eq(vdb_hnsw_insert(&graph, ROWS, 1, NULL), VDB_OK);
         cr_assert_eq(vdb_hnsw_reserve_dead(&graph), VDB_OK);
         for (uint32_t node = (uint32_t)seed; node < ROWS; node += 5) /* every fifth and then some */
             vdb_hnsw_mark_dead(&graph, node);

@@ -26,6 +26,7 @@ const ENUMS = Object.freeze({
     VDB_ENOTFOUND: -10,
     VDB_EBUSY: -11,
     VDB_ENOSPC: -12,
+    VDB_ECANCELED: -13,
   }),
   vdb_metric: Object.freeze({
     VDB_METRIC_L2: 0,
@@ -61,6 +62,7 @@ const PROTOTYPES = Object.freeze({
   vdb_upsert: 'int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)',
   vdb_delete: 'int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n)',
   vdb_get: 'int vdb_get(const vdb_index *index, uint64_t id, float *vector_out)',
+  vdb_set_progress: 'int vdb_set_progress(vdb_index *index, vdb_set_progress_progress *progress, void *context)',
   vdb_search: 'int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found)',
   vdb_search_batch: 'int vdb_search_batch(const vdb_index *index, const float *queries, uint64_t nq, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found)',
   vdb_filter_create: 'int vdb_filter_create(_Out_ vdb_filter **out, const uint64_t *allowed_ids, uint64_t n)',
@@ -102,6 +104,7 @@ function declareTypes(koffi) {
   types.vdb_index = koffi.opaque('vdb_index');
   types.vdb_vectors = koffi.opaque('vdb_vectors');
   types.vdb_filter = koffi.opaque('vdb_filter');
+  types.vdb_set_progress_progress = koffi.proto('int vdb_set_progress_progress(uint64_t done, uint64_t total, void *context)');
   types.vdb_filter_from_fn_allow = koffi.proto('int vdb_filter_from_fn_allow(uint64_t id, void *ctx)');
   types.vdb_config = koffi.struct('vdb_config', {
     version: 'uint32_t',

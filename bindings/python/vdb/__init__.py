@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from ._errors import (
     BusyError,
+    CanceledError,
     DimensionError,
     Error,
     ExistsError,
@@ -79,5 +80,6 @@ __all__ = [
     "RangeError",
     "NotFoundError",
     "BusyError",
+    "CanceledError",
     "NoSpaceError",
 ]

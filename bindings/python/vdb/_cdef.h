@@ -23,7 +23,8 @@ enum vdb_status {
     VDB_ERANGE = -9,
     VDB_ENOTFOUND = -10,
     VDB_EBUSY = -11,
-    VDB_ENOSPC = -12
+    VDB_ENOSPC = -12,
+    VDB_ECANCELED = -13
 };
 
 enum vdb_metric {
@@ -80,6 +81,8 @@ int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_
 int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n);
 
 int vdb_get(const vdb_index *index, uint64_t id, float *vector_out);
+
+int vdb_set_progress(vdb_index *index, int (*progress)(uint64_t done, uint64_t total, void *context), void *context);
 
 int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances, uint32_t *found);
 

@@ -122,6 +122,12 @@ class NoSpaceError(VdbIOError):
     code = VDB_STATUS["VDB_ENOSPC"]
 
 
+class CanceledError(Error):
+    """VDB_ECANCELED: the progress callback asked to stop; the call added nothing."""
+
+    code = VDB_STATUS["VDB_ECANCELED"]
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.code: cls
     for cls in (
@@ -137,6 +143,7 @@ _BY_CODE: Dict[int, Type[Error]] = {
         NotFoundError,
         BusyError,
         NoSpaceError,
+        CanceledError,
     )
 }
 

@@ -19,6 +19,7 @@ VDB_STATUS = {
     "VDB_ENOTFOUND": -10,
     "VDB_EBUSY": -11,
     "VDB_ENOSPC": -12,
+    "VDB_ECANCELED": -13,
 }
 VDB_METRIC = {
     "VDB_METRIC_L2": 0,
