@@ -168,9 +168,10 @@ VDB_API void vdb_config_init(vdb_config *cfg, uint32_t version);
  *  - VDB_CODES_PQ: the dimensions cut into code_bytes groups of nearly equal
  *    width, each with 256 centroids found by k-means (seeded by cfg.seed, so
  *    the same data and seed give the same codes); a vector's code names its
- *    nearest centroid in each group. 48 bytes for a 384-d vector is 32x
- *    smaller than its floats. Trained when the index first holds 4096
- *    vectors, from up to 16384 (seconds, on the index's threads).
+ *    nearest centroid in each group. A 384-d vector's 48 bytes (and a
+ *    4-byte norm every code row keeps) are 30x smaller than its floats.
+ *    Trained when the index first holds 4096 vectors, from up to 16384
+ *    (seconds, on the index's threads).
  * The codes are trained once, at the end of the first call (vdb_build,
  * vdb_add, vdb_upsert) that leaves the index with enough vectors, from rows
  * spread evenly over it; later vectors are coded with what was trained.
