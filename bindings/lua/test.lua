@@ -732,6 +732,13 @@ do
     local _, umsg = cidx:add(data, ids, n, { progress = function() return cidx:count() end })
     check("progress must not use its own index", umsg ~= nil and umsg:find("progress") ~= nil and #cidx == 0, umsg)
     check("the ids are free after a cancel", cidx:add(data, ids, n) == true and #cidx == n)
+    local lidx = vdb.create { dim = dim, threads = 2 }
+    local raised, lerr = pcall(lidx.add, lidx, data, nil, 100, { progress = function(done, total)
+        if done == total then error("at the end", 0) end
+    end })
+    check("an error at the last report is raised after the add", not raised and lerr == "at the end" and #lidx == 100,
+        lerr)
+    lidx:close()
     expect_error("progress must be a function", "VDB_EINVAL", cidx.add, cidx, data, nil, n, { progress = 1 })
     expect_error("unknown add option", "VDB_EINVAL", cidx.add, cidx, data, nil, n, { progres = record })
     check("opts in place of rows", pidx:add({ data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],

@@ -562,7 +562,12 @@ local function with_progress(h, fn, call, ...)
     rc = call(h, ...)
     reporters[slot], reporting[key], reporting_calls = nil, nil, reporting_calls - 1
     C.vdb_set_progress(h, nil, nil)
-    if entry.error ~= nil then return nil, tostring(entry.error), "VDB_ECANCELED" end
+    if entry.error ~= nil then
+        if rc ~= 0 then return nil, tostring(entry.error), "VDB_ECANCELED" end
+        -- The error came from the last report, whose answer is not asked:
+        -- the call succeeded, so nil, message, code would lie; raise it.
+        error(entry.error, 0)
+    end
     return rc
 end
 
@@ -677,7 +682,8 @@ end
 --- opts (also in place of rows): {progress = function(done, total)}, called
 --- with 0, at most every 0.1 s, then total; a true return cancels (nil,
 --- message, "VDB_ECANCELED"), as does an error in it (its message is
---- returned); nothing is added then. It must not use this index.
+--- returned); nothing is added then. An error at the last report (done =
+--- total) is raised after the vectors were added. It must not use this index.
 function Index:add(vectors, ids, rows, opts)
     if type(rows) == "table" and opts == nil then rows, opts = nil, rows end
     local h, message, code = live(self)
