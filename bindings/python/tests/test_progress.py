@@ -4,6 +4,7 @@ return or an exception, and the bar of progress=True without tqdm."""
 from __future__ import annotations
 
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -119,3 +120,34 @@ def test_progress_true_draws_a_plain_bar_without_tqdm(monkeypatch, capsys, vecto
         assert len(index) == N
     err = capsys.readouterr().err
     assert "add [" in err and f"100.0% {N}/{N}" in err
+
+
+def test_progress_true_uses_tqdm_when_it_imports(monkeypatch, vectors):
+    bars = []
+
+    class FakeTqdm:
+        def __init__(self, total, desc, unit):
+            self.total, self.desc, self.n, self.closed = total, desc, 0, False
+            bars.append(self)
+
+        def update(self, step):
+            self.n += step
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=FakeTqdm))
+    with vdb.Index(DIM, threads=2) as index:
+        index.add(vectors, progress=True)
+    assert len(bars) == 1 and bars[0].desc == "add" and bars[0].n == bars[0].total == N and bars[0].closed
+
+
+def test_an_exception_at_the_last_report_is_raised_after_the_add(vectors):
+    def progress(done, total):
+        if done == total:
+            raise KeyError("at the end")
+
+    with vdb.Index(DIM, threads=2) as index:
+        with pytest.raises(KeyError, match="at the end"):
+            index.add(vectors[:100], progress=progress)
+        assert len(index) == 100  # the last report's answer is not asked: the add stands

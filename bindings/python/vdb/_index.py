@@ -539,8 +539,9 @@ class Index:
                 installed); or a callable ``f(done, total)``, called on this
                 thread with 0 first, then at most every 0.1 s, then total.
                 A truthy return cancels the call (CanceledError); an
-                exception cancels it and is re-raised. Both are only asked
-                before done reaches total.
+                exception cancels it and is re-raised. At the last report
+                (done == total) the vectors are in: a return is ignored, and
+                an exception is still raised.
 
         All or nothing: on any error, cancel included, nothing is added.
 
