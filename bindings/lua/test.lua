@@ -705,6 +705,60 @@ expect_error("has on a closed index", "VDB_EINVAL", idx.has, idx, 1)
 check("deleted() of a closed index is 0", idx:deleted() == 0)
 check("close twice is harmless", pcall(idx.close, idx) and #idx == 0)
 
+-- Progress: reports from 0 to total, cancel by a true return or an error.
+do
+    local function zero_to_total(calls, total)
+        if #calls < 2 or calls[1][1] ~= 0 or calls[#calls][1] ~= total then return false end
+        for i, c in ipairs(calls) do
+            if c[2] ~= total or (i > 1 and c[1] < calls[i - 1][1]) then return false end
+        end
+        return true
+    end
+    local calls = {}
+    local record = function(done, total) calls[#calls + 1] = { done, total } end
+    local pidx = vdb.create { dim = dim, threads = 2 }
+    check("add with progress", pidx:add(data, nil, n, { progress = record }) == true and #pidx == n)
+    check("add reports from 0 to total", zero_to_total(calls, n), #calls)
+
+    local cidx = vdb.create { dim = dim, threads = 2 }
+    local ids = {}
+    for i = 1, n do ids[i] = i - 1 end
+    expect_error("progress returning true cancels", "VDB_ECANCELED", cidx.add, cidx, data, ids, n,
+        { progress = function() return true end })
+    check("a cancelled add adds nothing", #cidx == 0)
+    local _, emsg, ecode = cidx:add(data, ids, n, { progress = function() error("enough") end })
+    check("an error in progress cancels and is returned", ecode == "VDB_ECANCELED" and emsg:find("enough") ~= nil
+        and #cidx == 0, emsg)
+    local _, umsg = cidx:add(data, ids, n, { progress = function() return cidx:count() end })
+    check("progress must not use its own index", umsg ~= nil and umsg:find("progress") ~= nil and #cidx == 0, umsg)
+    check("the ids are free after a cancel", cidx:add(data, ids, n) == true and #cidx == n)
+    local lidx = vdb.create { dim = dim, threads = 2 }
+    local raised, lerr = pcall(lidx.add, lidx, data, nil, 100, { progress = function(done, total)
+        if done == total then error("at the end", 0) end
+    end })
+    check("an error at the last report is raised after the add", not raised and lerr == "at the end" and #lidx == 100,
+        lerr)
+    lidx:close()
+    expect_error("progress must be a function", "VDB_EINVAL", cidx.add, cidx, data, nil, n, { progress = 1 })
+    expect_error("unknown add option", "VDB_EINVAL", cidx.add, cidx, data, nil, n, { progres = record })
+    check("opts in place of rows", pidx:add({ data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
+        data[8], data[9], data[10], data[11], data[12], data[13], data[14], data[15], data[16], data[17], data[18],
+        data[19], data[20], data[21], data[22], data[23] }, nil, { progress = record }) == true and #pidx == n + 1)
+
+    local bcalls = {}
+    local bidx = assert(vdb.map_vectors(raw, { dim = dim, threads = 2 }))
+    expect_error("a cancelled build", "VDB_ECANCELED", bidx.build, bidx, 0, n,
+        { progress = function(done) return done > 0 end })
+    check("a cancelled build builds nothing", #bidx == 0)
+    check("build with progress", bidx:build(100, 1000, { progress = function(done, total)
+        bcalls[#bcalls + 1] = { done, total }
+    end }) == true and #bidx == 1000)
+    check("build reports from 0 to total", zero_to_total(bcalls, 1000), #bcalls)
+    pidx:close()
+    cidx:close()
+    bidx:close()
+end
+
 -- Finalizers: indexes left to the garbage collector are released.
 for _ = 1, 2000 do
     local tmp = vdb.create { dim = 8, threads = 1 }

@@ -501,9 +501,82 @@ Index.__index = Index
 local rows_of = {}
 local function forget(h) rows_of[tostring(ffi.cast("uintptr_t", h))] = nil end
 
+-- Progress callbacks ---------------------------------------------------------------
+
+-- The running add/build calls with a progress function, by slot, as for
+-- predicates: one callback serves them all, and the context pointer says
+-- whose function it is. An error in the function must not unwind through
+-- libvdb's frames: it is caught, recorded, and cancels the call, which then
+-- returns it. `reporting` holds the handles of those calls (keyed by
+-- address), so the function cannot call into its own index.
+local reporters, next_reporter, reporting, reporting_calls = {}, 0, {}, 0
+local progress_trampoline
+
+local function handle_key(h) return tostring(ffi.cast("uintptr_t", h)) end
+
+local function call_progress(done, total, ctx)
+    local entry = reporters[tonumber(ffi.cast("intptr_t", ctx))]
+    if entry == nil or entry.error ~= nil then return 1 end
+    local ok, stop = pcall(entry.fn, tonumber(done), tonumber(total))
+    if not ok then
+        entry.error = stop
+        return 1
+    end
+    return stop and 1 or 0
+end
+
+-- As search_calling_lua: C calls that may call back into Lua are never compiled.
+local function add_calling_lua(h, ptr, n, ids) return C.vdb_add(h, ptr, n, ids) end
+local function build_calling_lua(h, first, count) return C.vdb_build(h, first, count) end
+jit.off(add_calling_lua)
+jit.off(build_calling_lua)
+
+-- The progress function of add/build options, or nil, message, code.
+local function progress_option(opts)
+    if opts == nil then return false end
+    if type(opts) ~= "table" then return refuse("VDB_EINVAL", "options must be a table") end
+    for key in pairs(opts) do
+        if key ~= "progress" then return refuse("VDB_EINVAL", "unknown option '" .. tostring(key) .. "' (known: progress)") end
+    end
+    local fn = opts.progress
+    if fn ~= nil and type(fn) ~= "function" then
+        return refuse("VDB_EINVAL", "progress must be a function(done, total) that returns true to stop")
+    end
+    return fn or false
+end
+
+-- call(...) with fn as h's vdb_set_progress callback for just that call;
+-- the C code it returns, or nil, message, code for an error raised in fn.
+local function with_progress(h, fn, call, ...)
+    if not fn then return call(h, ...) end
+    if progress_trampoline == nil then
+        progress_trampoline = ffi.cast("int (*)(uint64_t, uint64_t, void *)", call_progress)
+    end
+    next_reporter = next_reporter + 1
+    local slot, key = next_reporter, handle_key(h)
+    local rc = C.vdb_set_progress(h, progress_trampoline, ffi.cast("void *", slot))
+    if rc ~= 0 then return rc end
+    local entry = { fn = fn }
+    reporters[slot], reporting[key], reporting_calls = entry, true, reporting_calls + 1
+    -- call cannot raise (the binding checked its arguments), so no pcall is needed to clear up.
+    rc = call(h, ...)
+    reporters[slot], reporting[key], reporting_calls = nil, nil, reporting_calls - 1
+    C.vdb_set_progress(h, nil, nil)
+    if entry.error ~= nil then
+        if rc ~= 0 then return nil, tostring(entry.error), "VDB_ECANCELED" end
+        -- The error came from the last report, whose answer is not asked:
+        -- the call succeeded, so nil, message, code would lie; raise it.
+        error(entry.error, 0)
+    end
+    return rc
+end
+
 local function live(self)
     local h = self.handle
     if h == nil then return refuse("VDB_EINVAL", "the index is closed") end
+    if reporting_calls > 0 and reporting[handle_key(h)] then
+        return refuse("VDB_EINVAL", "a progress function must not use the index it reports on")
+    end
     return h
 end
 
@@ -603,19 +676,34 @@ function M.to_table(values, n)
     return t
 end
 
---- idx:add(vectors, ids, rows) -> true, or nil, message, code.
+--- idx:add(vectors, ids, rows, opts) -> true, or nil, message, code.
 --- vectors: a flat table, a table of rows, or float cdata (rows needed for a pointer);
 --- ids: nil (the next row numbers), a table, or uint64_t cdata.
-function Index:add(vectors, ids, rows)
+--- opts (also in place of rows): {progress = function(done, total)}, called
+--- with 0, at most every 0.1 s, then total; a true return cancels (nil,
+--- message, "VDB_ECANCELED"), as does an error in it (its message is
+--- returned); nothing is added then. An error at the last report (done =
+--- total) is raised after the vectors were added. It must not use this index.
+function Index:add(vectors, ids, rows, opts)
+    if type(rows) == "table" and opts == nil then rows, opts = nil, rows end
     local h, message, code = live(self)
     if not h then return nil, message, code end
+    local fn
+    fn, message, code = progress_option(opts)
+    if fn == nil then return nil, message, code end
     local ptr, n, anchor = float_rows(vectors, tonumber(C.vdb_dim(h)), rows, "vectors")
     if not ptr then return nil, n, anchor end
     local idbuf
     idbuf, message, code = id_buffer(ids, n)
     if ids ~= nil and not idbuf then return nil, message, code end
-    local rc = C.vdb_add(h, ptr, n, idbuf)
+    local rc
+    if fn then
+        rc, message, code = with_progress(h, fn, add_calling_lua, ptr, n, idbuf)
+    else
+        rc = C.vdb_add(h, ptr, n, idbuf)
+    end
     local _ = anchor
+    if rc == nil then return nil, message, code end
     if rc ~= 0 then return failure(rc) end
     return true
 end
@@ -627,16 +715,25 @@ function Index:rows()
 end
 
 --- idx:build(first, count): link rows [first, first+count) of a mapped vector
---- file; first defaults to 0, count to the rest of the file.
-function Index:build(first, count)
+--- file; first defaults to 0, count to the rest of the file. opts as in add.
+function Index:build(first, count, opts)
     local h, message, code = live(self)
     if not h then return nil, message, code end
+    local fn
+    fn, message, code = progress_option(opts)
+    if fn == nil then return nil, message, code end
     first = first or 0
     if count == nil and is_integer(first, 0, 2 ^ 53) then count = math.max(0, (self:rows() or 0) - first) end
     if not is_integer(first, 0, 2 ^ 53) or not is_integer(count, 0, 2 ^ 53) then
         return refuse("VDB_EINVAL", "first and count must be integers >= 0")
     end
-    local rc = C.vdb_build(h, first, count)
+    local rc
+    if fn then
+        rc, message, code = with_progress(h, fn, build_calling_lua, first, count)
+    else
+        rc = C.vdb_build(h, first, count)
+    end
+    if rc == nil then return nil, message, code end
     if rc ~= 0 then return failure(rc) end
     return true
 end
@@ -881,6 +978,9 @@ end
 function Index:close()
     local h = self.handle
     if h == nil then return end
+    if reporting_calls > 0 and reporting[handle_key(h)] then
+        error("vdb: a progress function must not close the index it reports on", 2)
+    end
     self.handle = nil
     forget(h)
     C.vdb_close(h)

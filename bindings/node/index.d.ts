@@ -100,6 +100,16 @@ export interface SearchOptions {
   filter?: IdList | Filter | null;
 }
 
+export interface ChangeOptions {
+  /**
+   * Called on this thread during add() or build() with (0, total), then at
+   * most every 0.1 s, then (total, total). Returning true cancels: the call
+   * throws VDB_ECANCELED and adds nothing; a throw cancels too and is
+   * rethrown. The function must not use the index.
+   */
+  progress?: ((done: number, total: number) => boolean | void) | null;
+}
+
 export interface SearchResult {
   /** k ids, nearest first; slots past `found` hold 2^64-1. */
   ids: BigUint64Array;
@@ -178,7 +188,7 @@ export class Index {
   readonly closed: boolean;
 
   /** Add rows of dim floats; ids one per row, or omitted for the ids after the largest the index holds. All or nothing; an id already held throws VDB_EEXIST. */
-  add(vectors: Floats, ids?: Ids): this;
+  add(vectors: Floats, ids?: Ids, options?: ChangeOptions): this;
   /** Insert each row under its id, or replace the vector of an id the index holds. ids required, distinct. All or nothing. */
   upsert(vectors: Floats, ids: Ids): this;
   /** Delete the vectors of these ids. All or nothing: an id not held, or given twice, throws VDB_ENOTFOUND and deletes none. */
@@ -188,7 +198,7 @@ export class Index {
   /** Whether the index holds id (a deleted id is not held). */
   has(id: Id): boolean;
   /** Link rows [first, first + count) of the mapped vector file; first defaults to 0, count to the rest of the file. */
-  build(first?: number | bigint, count?: number | bigint): this;
+  build(first?: number | bigint, count?: number | bigint, options?: ChangeOptions): this;
   /** Rows in the vector file of an index from mapVectors(); null for the others. */
   readonly rows: number | null;
   /**

@@ -1,8 +1,7 @@
 /*
- * The chunked build. vdb_build is one call for any number of rows; it is
- * called here for about 1% of the rows at a time (at least CHUNK_MIN, so the
- * worker threads always have enough rows to share) only so that progress can
- * be drawn between calls. The library links rows in parallel inside each call.
+ * Building a graph over rows of a vector file. The rows are linked in one
+ * vdb_build call (the library shares them among its worker threads); the bar
+ * is drawn from the library's progress callback, which runs on this thread.
  */
 #include "build_index.h"
 
@@ -12,7 +11,12 @@
 
 #include <stdio.h>
 
-enum { CHUNK_MIN = 4096 };
+static int draw_progress(uint64_t done, uint64_t total, void *context)
+{
+    (void)total; /* the bar was started with the same count */
+    progress_update(context, done);
+    return 0;
+}
 
 int build_index(const char *cmd, const build_request *req, build_result *out)
 {
@@ -40,25 +44,23 @@ int build_index(const char *cmd, const build_request *req, build_result *out)
         return -1;
     }
 
-    uint64_t chunk = count / 100 > CHUNK_MIN ? count / 100 : CHUNK_MIN;
     progress bar;
     progress_start(&bar, "build", "rows", 1, count, req->progress);
+    /* Only a drawn bar needs the callback; without one the build asks nothing. */
+    if (bar.enabled)
+        rc = vdb_set_progress(index, draw_progress, &bar);
     double start = timing_now();
-    for (uint64_t done = 0; done < count;) {
-        uint64_t n = count - done < chunk ? count - done : chunk;
-        rc = vdb_build(index, req->first + done, n);
-        if (rc != VDB_OK) {
-            progress_finish(&bar);
-            cli_lib_error(cmd, rc, "building rows %llu..%llu", (unsigned long long)(req->first + done),
-                          (unsigned long long)(req->first + done + n - 1));
-            vdb_close(index);
-            return -1;
-        }
-        done += n;
-        progress_update(&bar, done);
-    }
+    if (rc == VDB_OK)
+        rc = vdb_build(index, req->first, count);
     double seconds = timing_now() - start;
+    vdb_set_progress(index, NULL, NULL);
     progress_finish(&bar);
+    if (rc != VDB_OK) {
+        cli_lib_error(cmd, rc, "building rows %llu..%llu", (unsigned long long)req->first,
+                      (unsigned long long)(req->first + count - 1));
+        vdb_close(index);
+        return -1;
+    }
 
     out->index = index;
     out->first = req->first;

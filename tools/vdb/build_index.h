@@ -1,7 +1,6 @@
 /*
  * Building a graph over rows of a vector file, shared by `vdb build` and
- * `vdb bench`: map the file, link the rows in chunks, draw progress between
- * chunks.
+ * `vdb bench`: map the file, link the rows, draw progress while they link.
  */
 #ifndef VDB_CLI_BUILD_INDEX_H
 #define VDB_CLI_BUILD_INDEX_H

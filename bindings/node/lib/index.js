@@ -5,7 +5,7 @@
 // allow-list of ids a search may return), VdbError for every failure. The
 // declarations come from ffi.generated.js (see library.js).
 
-const { load } = require('./library.js');
+const { load, koffi } = require('./library.js');
 
 const { api, path: libraryPath } = load();
 const C = api.functions;
@@ -273,6 +273,50 @@ function createHandle(opts) {
 }
 
 const OPEN_KEYS = ['verify', 'populate', 'writable', 'recover'];
+const CHANGE_KEYS = ['progress'];
+
+// The progress function of add() or build() options, or null.
+function progressOption(opts, call) {
+  if (opts === undefined || opts === null) return null;
+  if (typeof opts !== 'object') throw invalid(`${call} options must be an object`);
+  for (const key of Object.keys(opts)) {
+    if (!CHANGE_KEYS.includes(key)) throw invalid(`unknown option '${key}' (known: ${CHANGE_KEYS.join(', ')})`);
+  }
+  const { progress } = opts;
+  if (progress === undefined || progress === null) return null;
+  if (typeof progress !== 'function') throw invalid('progress must be a function (done, total) => boolean');
+  return progress;
+}
+
+// Run call() with progress set as the index's vdb_set_progress callback for
+// just that call. The library calls it on this thread, during the call. A
+// truthy return cancels (VDB_ECANCELED); so does a throw, which koffi cannot
+// carry through C, so it is kept and rethrown once the call has returned.
+function withProgress(ptr, state, progress, call) {
+  if (progress === null) return call();
+  let thrown = null;
+  const callback = koffi.register((done, total) => {
+    if (thrown !== null) return 1;
+    try {
+      return progress(Number(done), Number(total)) ? 1 : 0;
+    } catch (err) {
+      thrown = { err };
+      return 1;
+    }
+  }, koffi.pointer(api.types.vdb_set_progress_progress));
+  let rc;
+  try {
+    check(C.vdb_set_progress(ptr, callback, null));
+    state.reporting = true;
+    rc = call();
+  } finally {
+    state.reporting = false;
+    C.vdb_set_progress(ptr, null, null);
+    koffi.unregister(callback);
+  }
+  if (thrown !== null) throw thrown.err;
+  return rc;
+}
 const SEARCH_KEYS = ['ef', 'filter'];
 
 class Index {
@@ -333,6 +377,9 @@ class Index {
   #live() {
     const ptr = this.#state.ptr;
     if (ptr === null) throw invalid('the index is closed');
+    // A progress callback runs inside add() or build(): the C API forbids a
+    // call into the index it reports on.
+    if (this.#state.reporting) throw invalid('a progress callback must not use the index it reports on');
     return ptr;
   }
 
@@ -397,13 +444,17 @@ class Index {
    * Add vectors (rows of dim floats, one after another); ids is one id per
    * row (a BigUint64Array, an array, or one id for one row), or omitted for
    * the ids after the largest the index holds. All or nothing.
+   * opts.progress: (done, total) => boolean, called on this thread with 0,
+   * then at most every 0.1 s, then total; returning true (or throwing)
+   * cancels: VDB_ECANCELED (or the error) is thrown and nothing is added.
    */
-  add(vectors, ids) {
+  add(vectors, ids, opts) {
     const ptr = this.#writable('add');
     const { data, n } = Index.#wholeRows(ptr, vectors);
     const idBuffer = idArray(ids, n);
+    const progress = progressOption(opts, 'add');
     if (n === 0) return this; // koffi would pass NULL for the empty array; adding nothing is a no-op
-    check(C.vdb_add(ptr, data, n, idBuffer));
+    check(withProgress(ptr, this.#state, progress, () => C.vdb_add(ptr, data, n, idBuffer)));
     return this;
   }
 
@@ -455,16 +506,19 @@ class Index {
 
   /**
    * Link rows [first, first + count) of the mapped vector file into the
-   * graph; first defaults to 0, count to the rest of the file.
+   * graph; first defaults to 0, count to the rest of the file. opts.progress
+   * as in add().
    */
-  build(first = 0, count) {
+  build(first = 0, count, opts) {
     const ptr = this.#writable('build');
     first = u64(first, 'first');
     if (count === undefined) {
       const rows = this.#state.rows;
       count = rows === null ? 0 : Math.max(0, rows - Number(first));
     }
-    check(C.vdb_build(ptr, first, u64(count, 'count')));
+    count = u64(count, 'count');
+    const progress = progressOption(opts, 'build');
+    check(withProgress(ptr, this.#state, progress, () => C.vdb_build(ptr, first, count)));
     return this;
   }
 
@@ -647,6 +701,7 @@ class Index {
    * Closing twice is harmless.
    */
   close() {
+    if (this.#state.reporting) throw invalid('a progress callback must not close the index it reports on');
     finalizers.unregister(this);
     release(this.#state);
   }

@@ -32,6 +32,7 @@ from ._errors import DimensionError, InvalidArgumentError
 from ._filter import FilterLike, SearchFilter, inside_own_predicate
 from ._generated import VDB_CODES
 from ._native import ffi, lib
+from ._progress import ProgressLike, ProgressScope
 
 #: The id in result slots past the number of results found (UINT64_MAX).
 NO_ID: int = 2**64 - 1
@@ -195,7 +196,7 @@ class Index:
     :class:`vdb.Error` and a ``ValueError``).
     """
 
-    __slots__ = ("_handle", "_guard", "_dim", "_metric", "_rows", "_predicate_searches", "__weakref__")
+    __slots__ = ("_handle", "_guard", "_dim", "_metric", "_rows", "_predicate_searches", "_progress", "__weakref__")
 
     def __init__(
         self,
@@ -235,6 +236,7 @@ class Index:
         self._handle = None  # a failed constructor leaves a closed index, not a broken one
         self._guard = _Guard()
         self._predicate_searches: List[SearchFilter] = []
+        self._progress: Optional[ProgressScope] = None
         cfg = _new_config(dim, metric, m, ef_construction, ef_search, threads, seed, codes, code_bytes, rerank)
         out = ffi.new("vdb_index **")
         _check(lib.vdb_create(out, cfg))
@@ -246,6 +248,8 @@ class Index:
         # The searches with a callable filter in progress (list.append and
         # list.remove are atomic, so no lock); see _not_from_own_filter.
         self._predicate_searches = []
+        # The add or build whose progress callback is running; see _not_from_own_filter.
+        self._progress = None
         self._dim = int(lib.vdb_dim(raw))
         self._metric = _METRIC_NAMES.get(int(lib.vdb_metric(raw)), str(int(lib.vdb_metric(raw))))
         self._rows = rows
@@ -354,6 +358,13 @@ class Index:
         if self._predicate_searches and inside_own_predicate(self):
             raise InvalidArgumentError(
                 "a search filter must not use the index it filters (libvdb forbids it)", lib.VDB_EINVAL
+            )
+        # The progress callback runs inside add or build, holding the writer
+        # guard on this thread: entering the index again would wait forever.
+        progress = self._progress
+        if progress is not None and progress.thread == threading.get_ident():
+            raise InvalidArgumentError(
+                "a progress callback must not use the index it reports on (libvdb forbids it)", lib.VDB_EINVAL
             )
 
     def _read(self) -> Any:
@@ -515,7 +526,7 @@ class Index:
             raise DimensionError(f"dimension mismatch: index has {self._dim}, vectors have {array.shape[1]}")
         return array
 
-    def add(self, vectors: ArrayLike, ids: Optional[ArrayLike] = None) -> None:
+    def add(self, vectors: ArrayLike, ids: Optional[ArrayLike] = None, *, progress: ProgressLike = None) -> None:
         """Copy vectors into the index and link them into the graph, in parallel.
 
         Args:
@@ -524,8 +535,15 @@ class Index:
             ids: n ids (integers 0..2**64-2; one integer for one vector), or
                 None for consecutive ids after the largest id the index holds
                 (0, 1, 2, ... for an index filled only this way).
+            progress: None; True for a bar on stderr (tqdm when it is
+                installed); or a callable ``f(done, total)``, called on this
+                thread with 0 first, then at most every 0.1 s, then total.
+                A truthy return cancels the call (CanceledError); an
+                exception cancels it and is re-raised. At the last report
+                (done == total) the vectors are in: a return is ignored, and
+                an exception is still raised.
 
-        All or nothing: on any error nothing is added.
+        All or nothing: on any error, cancel included, nothing is added.
 
         Raises:
             DimensionError: the rows are not `dim` long.
@@ -533,17 +551,15 @@ class Index:
             ExistsError: an id already present or repeated.
             ReadOnlyError: an index from :meth:`open` without ``writable=True``,
                 or from :meth:`map_vectors`.
+            CanceledError: `progress` returned a truthy value.
         """
         self._require_open()
         array = self._vector_rows(vectors)
         n = array.shape[0]
         id_array = None if ids is None else _as_ids(ids, n)
         id_ptr = ffi.NULL if id_array is None else ffi.from_buffer("uint64_t[]", id_array)
-        handle = self._write()
-        try:
-            _check(lib.vdb_add(handle, _float_ptr(array), n, id_ptr))
-        finally:
-            self._guard.exit_write()
+        scope = ProgressScope(progress, "add")
+        self._with_progress(scope, lambda handle: lib.vdb_add(handle, _float_ptr(array), n, id_ptr))
 
     def upsert(self, vectors: ArrayLike, ids: ArrayLike) -> None:
         """Insert each vector under its id, or replace the vector of an id the index holds.
@@ -594,29 +610,46 @@ class Index:
         finally:
             self._guard.exit_write()
 
-    def build(self, first: int = 0, count: Optional[int] = None) -> None:
+    def build(self, first: int = 0, count: Optional[int] = None, *, progress: ProgressLike = None) -> None:
         """Link rows [first, first + count) of the mapped vector file into the graph.
 
         For an index from :meth:`map_vectors`. `count` None means every row
         from `first` to the end of the file. May be called again for other
         rows, in any order; a row can be built once, or again after
-        :meth:`delete` removed it.
+        :meth:`delete` removed it. `progress` is as for :meth:`add`.
 
         Raises:
             RangeError: rows past the end of the file.
             ExistsError: a row already built (nothing is added).
             InvalidArgumentError: NaN/Inf in a row; an index made by ``Index(dim)``.
             ReadOnlyError: an index from :meth:`open`.
+            CanceledError: `progress` returned a truthy value (nothing is built).
         """
         first = _uint("first", first, _U64_MAX)
         if count is None:
             count = max(0, self._rows - first) if self._rows is not None else 0
         count = _uint("count", count, _U64_MAX)
+        scope = ProgressScope(progress, "build")
+        self._with_progress(scope, lambda handle: lib.vdb_build(handle, first, count))
+
+    def _with_progress(self, scope: ProgressScope, call: Any) -> None:
+        """Run call(handle) as the index's writer, with scope's callback set
+        for just that call; the callable's exception comes before the code."""
         handle = self._write()
         try:
-            _check(lib.vdb_build(handle, first, count))
+            code = 0
+            if scope.active:
+                scope.attach(handle)
+                self._progress = scope
+            try:
+                code = call(handle)
+            finally:
+                self._progress = None
+                scope.detach()
         finally:
             self._guard.exit_write()
+        scope.raise_pending()
+        _check(code)
 
     def set_threads(self, threads: int) -> None:
         """Worker threads for add, upsert, build, save and batch search: 1..1024, or 0 = all online cores."""
