@@ -282,8 +282,9 @@ VDB_API int vdb_get(const vdb_index *index, uint64_t id, float *vector_out);
 /**
  * Watch, and maybe stop, the long calls on an index: vdb_build and vdb_add
  * call `progress(done, total, context)` with how many of the call's `total`
- * vectors are linked: once with 0 before any work, at most every 0.1 s while
- * they are linked, and once with total at the end. Only the thread that made
+ * vectors are linked: once with 0 before any work, then each time another
+ * hundredth of them is linked or 0.1 s has passed, whichever comes first,
+ * and once with total at the end. Only the thread that made
  * the call runs it (never a worker), so it may call into an interpreter.
  * A non-zero return stops the call at once: it returns VDB_ECANCELED and
  * the index answers as before the call (the vectors it had linked count as

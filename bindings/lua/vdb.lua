@@ -680,7 +680,7 @@ end
 --- vectors: a flat table, a table of rows, or float cdata (rows needed for a pointer);
 --- ids: nil (the next row numbers), a table, or uint64_t cdata.
 --- opts (also in place of rows): {progress = function(done, total)}, called
---- with 0, at most every 0.1 s, then total; a true return cancels (nil,
+--- with 0, each hundredth of the way (or 0.1 s), then total; a true return cancels (nil,
 --- message, "VDB_ECANCELED"), as does an error in it (its message is
 --- returned); nothing is added then. An error at the last report (done =
 --- total) is raised after the vectors were added. It must not use this index.

@@ -102,8 +102,8 @@ export interface SearchOptions {
 
 export interface ChangeOptions {
   /**
-   * Called on this thread during add() or build() with (0, total), then at
-   * most every 0.1 s, then (total, total). Returning true cancels: the call
+   * Called on this thread during add() or build() with (0, total), then each
+   * hundredth of the way (or 0.1 s), then (total, total). Returning true cancels: the call
    * throws VDB_ECANCELED and adds nothing; a throw cancels too and is
    * rethrown. The function must not use the index.
    */

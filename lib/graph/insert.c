@@ -233,8 +233,14 @@ void vdb_hnsw_insert_end(vdb_hnsw *graph, const vdb_hnsw_pending *pending, vdb_s
         add_back_links(graph, node, choose_links(graph, node, scratch, 1));
 }
 
-/* How often, at most, the calling thread tells a progress callback how far the insertion is. */
+/*
+ * When the calling thread tells a progress callback how far the insertion
+ * is: each hundredth of the work, or 0.1 s, whichever comes first. Steps of
+ * the work, not only of time, so that a fast insertion still reports on its
+ * way (and can be stopped there) whatever the machine's speed.
+ */
 #define REPORT_SECONDS 0.1
+enum { REPORT_STEPS = 100 };
 
 typedef struct {
     vdb_hnsw *graph;
@@ -243,7 +249,8 @@ typedef struct {
     const vdb_progress *progress;
     atomic_uint_fast64_t done;
     atomic_int canceled;
-    double last_report; /* touched by worker 0, the calling thread, alone */
+    double last_report; /* these two are touched by worker 0, the calling thread, alone */
+    uint64_t next_report_at;
 } insert_job;
 
 static double now_seconds(void)
@@ -259,11 +266,13 @@ static void report(insert_job *job, uint32_t worker, int force)
     if (!job->progress || worker != 0)
         return;
     double now = now_seconds();
-    if (!force && now - job->last_report < REPORT_SECONDS)
+    uint64_t done = atomic_load(&job->done);
+    if (!force && now - job->last_report < REPORT_SECONDS && done < job->next_report_at)
         return;
     job->last_report = now;
+    job->next_report_at = done + (job->total / REPORT_STEPS > 0 ? job->total / REPORT_STEPS : 1);
     const vdb_progress *p = job->progress;
-    if (p->report(atomic_load(&job->done), job->total, p->context) != 0)
+    if (p->report(done, job->total, p->context) != 0)
         atomic_store(&job->canceled, 1);
 }
 

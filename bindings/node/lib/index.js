@@ -445,7 +445,7 @@ class Index {
    * row (a BigUint64Array, an array, or one id for one row), or omitted for
    * the ids after the largest the index holds. All or nothing.
    * opts.progress: (done, total) => boolean, called on this thread with 0,
-   * then at most every 0.1 s, then total; returning true (or throwing)
+   * then each hundredth of the way (or 0.1 s), then total; returning true (or throwing)
    * cancels: VDB_ECANCELED (or the error) is thrown and nothing is added.
    */
   add(vectors, ids, opts) {

@@ -537,7 +537,7 @@ class Index:
                 (0, 1, 2, ... for an index filled only this way).
             progress: None; True for a bar on stderr (tqdm when it is
                 installed); or a callable ``f(done, total)``, called on this
-                thread with 0 first, then at most every 0.1 s, then total.
+                thread with 0 first, then each hundredth of the way (or 0.1 s), then total.
                 A truthy return cancels the call (CanceledError); an
                 exception cancels it and is re-raised. At the last report
                 (done == total) the vectors are in: a return is ignored, and
