@@ -1,8 +1,9 @@
 /*
- * The index file, format version 1 (docs/format.md describes it byte by
- * byte): a 4 KiB header with a checksummed table of sections, then the
- * vectors, level-0 links, upper-level links and ids, each 4 KiB-aligned so
- * that a mapping of the file is used in place. This layer writes, maps and
+ * The index file, format versions 1 and 2 (docs/format.md describes them
+ * byte by byte): a 4 KiB header with a checksummed table of sections, then
+ * the vectors and level-0 links (format 2: together, a block per node),
+ * upper-level links and ids, and in format 2 the quantizer and codes, each
+ * 4 KiB-aligned so that a mapping of the file is used in place. This layer writes, maps and
  * checks files; it hands decoded parts to the index layer and takes parts
  * from it, and never calls up into it.
  */
@@ -20,8 +21,9 @@
 typedef struct vdb_index_file {
     vdb_mapping mapping;
     vdb_header header;
-    const float *vectors; /* header.count rows of header.dim floats */
-    const uint64_t *ids;  /* header.count ids */
+    const float *vectors;   /* header.count rows of header.dim floats */
+    uint32_t vector_stride; /* floats from one row to the next: dim, or a node block in format 2 */
+    const uint64_t *ids;    /* header.count ids */
     vdb_hnsw_sections links;
     const float *quantizer; /* header.codes_trained: 2 * dim floats, else NULL */
     const uint8_t *codes;   /* header.codes_trained: header.count code rows, else NULL */
@@ -55,7 +57,8 @@ typedef struct vdb_save_hooks {
  */
 typedef struct vdb_file_contents {
     const vdb_hnsw *graph;       /* levels and rows of the nodes */
-    const uint32_t *links0;      /* level-0 blocks laid out as graph->links0 (the graph's own, or repaired ones) */
+    const uint32_t *links0;      /* level-0 blocks: the graph's own, or repaired ones */
+    uint32_t links0_stride;      /* words from one node's block to the next */
     const uint32_t *upper_links; /* upper blocks laid out as graph->upper_links */
     const uint64_t *ids;         /* ids[node] */
     const vdb_save_order *order; /* the nodes to write, in file order (count of them) */

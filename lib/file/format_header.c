@@ -44,6 +44,7 @@ enum {
     AT_CODES_TRAINED = AT_CODES + 4,
     AT_RERANK = AT_CODES + 8,
     AT_CODE_BYTES = AT_CODES + 12,
+    AT_NODE_BLOCK = AT_CODES + 16,
 };
 
 static void put32(unsigned char *at, uint32_t value) { memcpy(at, &value, sizeof value); }
@@ -66,11 +67,26 @@ static uint64_t align_up(uint64_t value)
     return (value + VDB_SECTION_ALIGN - 1) / VDB_SECTION_ALIGN * VDB_SECTION_ALIGN;
 }
 
+uint32_t vdb_node_block_bytes(uint32_t dim, uint32_t m0)
+{
+    uint32_t bytes = (dim + m0 + 1) * (uint32_t)sizeof(float), block = 64;
+    if (bytes > VDB_SECTION_ALIGN)
+        return (uint32_t)align_up(bytes);
+    while (block < bytes)
+        block *= 2;
+    return block;
+}
+
 void vdb_header_section_lengths(const vdb_header *header, uint64_t lengths[VDB_SECTION_COUNT])
 {
     /* Callers have bounded count, dim, m and upper_blocks, so none of these overflow. */
-    lengths[VDB_SECTION_VECTORS] = header->count * header->dim * sizeof(float);
-    lengths[VDB_SECTION_LINKS0] = header->count * (header->m0 + 1) * sizeof(uint32_t);
+    if (vdb_header_node_blocks(header)) {
+        lengths[VDB_SECTION_VECTORS] = header->count * vdb_node_block_bytes(header->dim, header->m0);
+        lengths[VDB_SECTION_LINKS0] = 0; /* the level-0 links are in the node blocks */
+    } else {
+        lengths[VDB_SECTION_VECTORS] = header->count * header->dim * sizeof(float);
+        lengths[VDB_SECTION_LINKS0] = header->count * (header->m0 + 1) * sizeof(uint32_t);
+    }
     lengths[VDB_SECTION_UPPER] = (header->count + 1 + header->upper_blocks * (header->m + 1)) * sizeof(uint32_t);
     lengths[VDB_SECTION_IDS] = header->count * sizeof(uint64_t);
     int coded = header->codes_trained != 0;
@@ -120,6 +136,7 @@ void vdb_header_encode(const vdb_header *header, unsigned char bytes[VDB_HEADER_
         put32(bytes + AT_CODES_TRAINED, header->codes_trained);
         put32(bytes + AT_RERANK, header->rerank);
         put32(bytes + AT_CODE_BYTES, header->code_bytes);
+        put32(bytes + AT_NODE_BLOCK, header->node_block);
     }
     put32(bytes + VDB_HEADER_CRC_OFFSET, vdb_crc32c(0, bytes, VDB_HEADER_CRC_OFFSET));
 }
@@ -144,6 +161,9 @@ static int check_fields(const vdb_header *h, const char *path)
         (h->codes == VDB_CODES_PQ ? h->code_bytes == 0 || h->code_bytes > h->dim : h->code_bytes != 0))
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: codes %d (trained %u, %u bytes), rerank %u", path,
                         h->codes, h->codes_trained, h->code_bytes, h->rerank);
+    if (vdb_header_node_blocks(h) && h->node_block != vdb_node_block_bytes(h->dim, h->m0))
+        return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: node block of %u bytes for dimension %u and m0 %u", path,
+                        h->node_block, h->dim, h->m0);
     if (h->count == 0 ? h->entry != UINT64_MAX : h->entry >= h->count)
         return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: entry point %llu of %llu nodes", path,
                         (unsigned long long)h->entry, (unsigned long long)h->count);
@@ -211,12 +231,13 @@ int vdb_header_decode(vdb_header *h, const unsigned char *bytes, size_t file_len
         h->sections[i] = (vdb_section){get64(entry), get64(entry + 8), get32(entry + 16)};
     }
     h->codes = VDB_CODES_NONE;
-    h->codes_trained = h->rerank = h->code_bytes = 0;
+    h->codes_trained = h->rerank = h->code_bytes = h->node_block = 0;
     if (version >= 2) {
         h->codes = (int32_t)get32(bytes + AT_CODES);
         h->codes_trained = get32(bytes + AT_CODES_TRAINED);
         h->rerank = get32(bytes + AT_RERANK);
         h->code_bytes = get32(bytes + AT_CODE_BYTES);
+        h->node_block = get32(bytes + AT_NODE_BLOCK);
     }
     int code = check_fields(h, path);
     return code != VDB_OK ? code : check_sections(h, file_length, path);

@@ -49,8 +49,21 @@ typedef struct vdb_header {
     uint32_t codes_trained; /* format 2: 1 when the quantizer and code sections hold the codes, else 0 (empty) */
     uint32_t rerank;        /* format 2: the index's rerank setting */
     uint32_t code_bytes;    /* format 2: PQ's bytes a vector; 0 for other codes */
+    uint32_t node_block;    /* format 2: bytes of one node's block (vdb_node_block_bytes); 0 in format 1 */
     vdb_section sections[VDB_SECTION_COUNT]; /* format 1 has the first four; the others are empty */
 } vdb_header;
+
+/*
+ * Format 2 keeps each node's vector and level-0 link block together in one
+ * block of the vectors section, so that one aligned read from the disk
+ * brings both (a disk-resident search, disk/disk_search.h): the floats, the
+ * links, zeros to the block's end. A block of 4 KiB or less is a power of
+ * two, so that none straddles a 4 KiB page; a larger one is whole pages.
+ */
+uint32_t vdb_node_block_bytes(uint32_t dim, uint32_t m0);
+
+/* Whether the header's format keeps node blocks (format 2) or separate vectors and level-0 links (format 1). */
+static inline int vdb_header_node_blocks(const vdb_header *header) { return header->format_version >= 2; }
 
 /* Each section's name in messages. */
 extern const char *const vdb_section_names[VDB_SECTION_COUNT];

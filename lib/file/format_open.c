@@ -69,11 +69,23 @@ static int check_upper_targets(const uint32_t *upper_start, const vdb_header *h,
     return VDB_OK;
 }
 
+/* Where node 0's level-0 block is, and how many words apart the next ones are. */
+static const uint32_t *level0_blocks(const vdb_mapping *file, const vdb_header *h, uint32_t *stride)
+{
+    if (!vdb_header_node_blocks(h)) {
+        *stride = h->m0 + 1;
+        return section_bytes(file, h, VDB_SECTION_LINKS0);
+    }
+    *stride = h->node_block / sizeof(uint32_t);
+    return (const uint32_t *)section_bytes(file, h, VDB_SECTION_VECTORS) + h->dim; /* after node 0's vector */
+}
+
 static int check_links(const vdb_mapping *file, const vdb_header *h, const char *path)
 {
-    const uint32_t *links0 = section_bytes(file, h, VDB_SECTION_LINKS0);
+    uint32_t stride;
+    const uint32_t *links0 = level0_blocks(file, h, &stride);
     for (uint64_t node = 0; node < h->count; node++)
-        if (!check_block(links0 + node * (h->m0 + 1), h->m0, h->count))
+        if (!check_block(links0 + node * stride, h->m0, h->count))
             return vdb_fail(VDB_EFORMAT, "index '%s' is corrupt: level-0 links of node %llu", path,
                             (unsigned long long)node);
     const uint32_t *upper_start = section_bytes(file, h, VDB_SECTION_UPPER);
@@ -178,8 +190,12 @@ int vdb_format_open(vdb_index_file *out, const char *path, uint32_t flags)
     }
     file.vectors = section_bytes(mapping, h, VDB_SECTION_VECTORS);
     file.ids = section_bytes(mapping, h, VDB_SECTION_IDS);
+    uint32_t links0_stride;
+    const uint32_t *links0 = level0_blocks(mapping, h, &links0_stride);
+    file.vector_stride = vdb_header_node_blocks(h) ? links0_stride : h->dim;
     file.links = (vdb_hnsw_sections){
-        .links0 = section_bytes(mapping, h, VDB_SECTION_LINKS0),
+        .links0 = links0,
+        .links0_stride = links0_stride,
         .upper_start = section_bytes(mapping, h, VDB_SECTION_UPPER),
         .count = (uint32_t)h->count,
         .upper_blocks = h->upper_blocks,

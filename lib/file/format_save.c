@@ -69,7 +69,7 @@ static void write_link_block(writer *w, const uint32_t *block, uint32_t width, c
 
 static const uint32_t *level0_block(const vdb_file_contents *contents, uint32_t node)
 {
-    return contents->links0 + (uint64_t)node * (contents->graph->m0 + 1);
+    return contents->links0 + (uint64_t)node * contents->links0_stride;
 }
 
 static const uint32_t *upper_block(const vdb_file_contents *contents, uint32_t node, uint32_t level)
@@ -78,38 +78,58 @@ static const uint32_t *upper_block(const vdb_file_contents *contents, uint32_t n
     return contents->upper_links + (graph->upper_start[node] + level - 1) * (uint64_t)(graph->m + 1);
 }
 
-/* The link sections as they are in memory: a graph in node order, or a file opened read-only (written as read). */
-static void write_links(writer *w, const vdb_file_contents *contents, vdb_header *header)
+/* Format 2: each node's vector, its level-0 links and zeros up to the node block's end. */
+static void write_node_blocks(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
-    begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
-    write_bytes(w, contents->links0, header->sections[VDB_SECTION_LINKS0].length);
-    header->sections[VDB_SECTION_LINKS0].crc = w->crc;
-
-    begin_section(w, &header->sections[VDB_SECTION_UPPER]);
-    write_bytes(w, contents->graph->upper_start, sizeof(uint32_t) * (header->count + 1));
-    write_bytes(w, contents->upper_links, sizeof(uint32_t) * header->upper_blocks * (header->m + 1));
-    header->sections[VDB_SECTION_UPPER].crc = w->crc;
+    static const unsigned char zeros[VDB_SECTION_ALIGN];
+    const vdb_hnsw *graph = contents->graph;
+    uint32_t used = (graph->dim + graph->m0 + 1) * (uint32_t)sizeof(float);
+    begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
+    for (uint32_t i = 0; i < contents->count; i++) {
+        uint32_t node = vdb_save_order_node(contents->order, i);
+        write_bytes(w, vdb_hnsw_vector(graph, node), sizeof(float) * graph->dim);
+        write_link_block(w, level0_block(contents, node), graph->m0 + 1, contents->order);
+        for (uint32_t pad = used; pad < header->node_block; pad += sizeof zeros)
+            write_bytes(w, zeros, header->node_block - pad < sizeof zeros ? header->node_block - pad : sizeof zeros);
+    }
+    header->sections[VDB_SECTION_VECTORS].crc = w->crc;
 }
 
-/* The link sections of a graph this process changed, each node's blocks at its place in the file's order. */
-static void write_renumbered_links(writer *w, const vdb_file_contents *contents, vdb_header *header)
+/* Format 1: the vectors, then the level-0 link blocks. */
+static void write_vectors_and_links0(writer *w, const vdb_file_contents *contents, vdb_header *header)
+{
+    const vdb_hnsw *graph = contents->graph;
+    begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
+    for (uint32_t i = 0; i < contents->count; i++)
+        write_bytes(w, vdb_hnsw_vector(graph, vdb_save_order_node(contents->order, i)), sizeof(float) * header->dim);
+    header->sections[VDB_SECTION_VECTORS].crc = w->crc;
+
+    begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
+    for (uint32_t i = 0; i < contents->count; i++)
+        write_link_block(w, level0_block(contents, vdb_save_order_node(contents->order, i)), graph->m0 + 1,
+                         contents->order);
+    header->sections[VDB_SECTION_LINKS0].crc = w->crc;
+}
+
+/* Upper links, each node's blocks at its place in the file's order. */
+static void write_upper_links(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
     const vdb_hnsw *graph = contents->graph;
     const vdb_save_order *order = contents->order;
-    uint32_t count = (uint32_t)header->count;
-    begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
-    for (uint32_t i = 0; i < count; i++)
-        write_link_block(w, level0_block(contents, order->order[i]), graph->m0 + 1, order);
-    header->sections[VDB_SECTION_LINKS0].crc = w->crc;
-
     begin_section(w, &header->sections[VDB_SECTION_UPPER]);
+    if (!order->order) { /* node order: the table and blocks as they are in memory */
+        write_bytes(w, graph->upper_start, sizeof(uint32_t) * (header->count + 1));
+        write_bytes(w, contents->upper_links, sizeof(uint32_t) * header->upper_blocks * (header->m + 1));
+        header->sections[VDB_SECTION_UPPER].crc = w->crc;
+        return;
+    }
     uint32_t start = 0;
     write_bytes(w, &start, sizeof start);
-    for (uint32_t i = 0; i < count; i++) {
+    for (uint32_t i = 0; i < contents->count; i++) {
         start += vdb_hnsw_level(graph, order->order[i]);
         write_bytes(w, &start, sizeof start);
     }
-    for (uint32_t i = 0; i < count; i++)
+    for (uint32_t i = 0; i < contents->count; i++)
         for (uint32_t level = 1; level <= vdb_hnsw_level(graph, order->order[i]); level++)
             write_link_block(w, upper_block(contents, order->order[i], level), graph->m + 1, order);
     header->sections[VDB_SECTION_UPPER].crc = w->crc;
@@ -117,19 +137,14 @@ static void write_renumbered_links(writer *w, const vdb_file_contents *contents,
 
 static void write_sections(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
-    const vdb_hnsw *graph = contents->graph;
     const vdb_save_order *order = contents->order;
     uint32_t count = contents->count;
 
-    begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
-    for (uint32_t i = 0; i < count; i++)
-        write_bytes(w, vdb_hnsw_vector(graph, vdb_save_order_node(order, i)), sizeof(float) * header->dim);
-    header->sections[VDB_SECTION_VECTORS].crc = w->crc;
-
-    if (order->order)
-        write_renumbered_links(w, contents, header);
+    if (vdb_header_node_blocks(header))
+        write_node_blocks(w, contents, header);
     else
-        write_links(w, contents, header);
+        write_vectors_and_links0(w, contents, header);
+    write_upper_links(w, contents, header);
 
     begin_section(w, &header->sections[VDB_SECTION_IDS]);
     for (uint32_t i = 0; i < count; i++)
@@ -160,6 +175,7 @@ static uint64_t describe(const vdb_file_contents *contents, vdb_header *header)
     header->codes_trained = codes->trained ? 1 : 0;
     header->rerank = codes->kind != VDB_CODES_NONE ? contents->rerank : 0;
     header->code_bytes = codes->kind == VDB_CODES_PQ ? codes->bytes : 0;
+    header->node_block = codes->kind != VDB_CODES_NONE ? vdb_node_block_bytes(graph->dim, graph->m0) : 0;
     header->dim = graph->dim;
     header->metric = contents->metric;
     header->m = graph->m;

@@ -37,6 +37,7 @@ static int init_common(vdb_hnsw *graph, const vdb_store *store, int32_t metric, 
     graph->dim = store->dim;
     graph->m = m;
     graph->m0 = 2 * m;
+    graph->links0_stride = graph->m0 + 1;
     graph->ef_construction = ef_construction;
     graph->metric = metric;
     graph->distance = vdb_distance_for(metric);
@@ -60,6 +61,7 @@ int vdb_hnsw_init_mapped(vdb_hnsw *graph, const vdb_store *store, int32_t metric
         return code;
     /* The arrays stay const in practice: a graph that does not own its links never writes them. */
     graph->links0 = (uint32_t *)sections->links0;
+    graph->links0_stride = sections->links0_stride;
     graph->upper_start = (uint32_t *)sections->upper_start;
     graph->upper_links = graph->upper_start + sections->count + 1;
     graph->count = graph->allocated = graph->capacity = sections->count;
@@ -192,7 +194,9 @@ int vdb_hnsw_init_copy(vdb_hnsw *graph, const vdb_store *store, int32_t metric, 
     uint32_t count = sections->count;
     memcpy(graph->upper_start, sections->upper_start, sizeof(uint32_t) * ((uint64_t)count + 1));
     if (count > 0) { /* else the arrays are still NULL */
-        memcpy(graph->links0, sections->links0, sizeof(uint32_t) * (graph->m0 + 1) * count);
+        for (uint32_t node = 0; node < count; node++)
+            memcpy(vdb_hnsw_links0(graph, node), sections->links0 + (uint64_t)node * sections->links0_stride,
+                   sizeof(uint32_t) * (graph->m0 + 1));
         memset(graph->parents, 0xFF, sizeof(uint32_t) * count); /* VDB_NO_NODE */
     }
     if (sections->upper_blocks > 0)

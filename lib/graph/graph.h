@@ -2,7 +2,8 @@
  * The HNSW graph: nodes 0..count-1, each with a random level. Level-0 links
  * are one fixed block per node, all blocks in one array, so a node's links
  * are one or two cache lines and the array can be a section of the index
- * file used in place. Upper-level links are blocks of (m + 1) words: node i
+ * file used in place: either blocks one after another, or each beside its
+ * node's vector in the file's node blocks (file/format_header.h). Upper-level links are blocks of (m + 1) words: node i
  * owns blocks upper_start[i] .. upper_start[i + 1] - 1, one per level 1, 2, ...
  * A link block is [count, link 0, link 1, ...].
  */
@@ -37,10 +38,11 @@ typedef struct vdb_hnsw {
     const vdb_code_store *codes; /* NULL, or codes that searches walk with once trained; the index owns them */
 
     /* links */
-    uint32_t count;     /* nodes linked into the graph */
-    uint32_t allocated; /* nodes with link storage; links never point at or past this */
-    uint32_t capacity;  /* nodes the arrays below have room for (owned graphs) */
-    uint32_t *links0;   /* allocated * (m0 + 1) words */
+    uint32_t count;         /* nodes linked into the graph */
+    uint32_t allocated;     /* nodes with link storage; links never point at or past this */
+    uint32_t capacity;      /* nodes the arrays below have room for (owned graphs) */
+    uint32_t *links0;       /* allocated blocks of m0 + 1 words, links0_stride words apart */
+    uint32_t links0_stride; /* m0 + 1 for owned links; a file's node block for mapped ones */
     uint32_t *upper_start;
     uint32_t *upper_links;
     uint64_t upper_blocks;
@@ -78,7 +80,8 @@ int vdb_hnsw_init(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint3
 
 /* The link sections of a saved graph, as the file layer decodes them. */
 typedef struct vdb_hnsw_sections {
-    const uint32_t *links0;      /* count * (m0 + 1) words */
+    const uint32_t *links0; /* count blocks of m0 + 1 words, links0_stride words apart */
+    uint32_t links0_stride;
     const uint32_t *upper_start; /* count + 1 words, then the upper blocks */
     uint32_t count;
     uint64_t upper_blocks;
@@ -156,7 +159,7 @@ static inline void vdb_hnsw_distances(const vdb_hnsw *graph, const float *query,
 
 static inline uint32_t *vdb_hnsw_links0(const vdb_hnsw *graph, uint32_t node)
 {
-    return graph->links0 + (uint64_t)node * (graph->m0 + 1);
+    return graph->links0 + (uint64_t)node * graph->links0_stride;
 }
 
 /* Node's link block on level >= 1, or NULL if the node does not reach that level. */

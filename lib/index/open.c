@@ -29,7 +29,7 @@ static vdb_config config_of(const vdb_header *header)
 static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags)
 {
     const vdb_header *h = &file->header;
-    vdb_store_init_mapped(&index->store, h->dim, file->vectors, h->dim, (uint32_t)h->count);
+    vdb_store_init_mapped(&index->store, h->dim, file->vectors, file->vector_stride, (uint32_t)h->count);
     vdb_ids_init_section(&index->ids, file->ids, (uint32_t)h->count);
     int code;
     if (!(flags & VDB_OPEN_WRITABLE)) {

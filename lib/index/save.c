@@ -27,6 +27,7 @@ int vdb_index_save(const vdb_index *index, const char *path, const vdb_save_hook
     } else {
         vdb_file_contents contents = {.graph = graph,
                                       .links0 = repaired.links0,
+                                      .links0_stride = graph->dead_count > 0 ? graph->m0 + 1 : graph->links0_stride,
                                       .upper_links = repaired.upper_links,
                                       .ids = index->ids.of_node,
                                       .order = &order,

@@ -190,6 +190,54 @@ Test(codes, an_index_without_codes_is_saved_as_format_1)
     free(base);
 }
 
+/*
+ * Format 2 keeps each node's vector and level-0 links in one block, so that
+ * one read brings both (docs/format.md): 64 floats and 1 + 32 link words
+ * are 388 bytes, in a 512-byte block. Checked against vdb_get and the ids.
+ */
+Test(codes, format_2_keeps_each_vector_with_its_links_in_one_block)
+{
+    enum { COUNT = 1500, BLOCK = 512 };
+    float *base = tu_clustered(COUNT, D, CENTRES, 0.5, 17), row[D];
+    vdb_index *index = create(VDB_METRIC_L2, VDB_CODES_INT8, D);
+    cr_assert_eq(vdb_add(index, base, COUNT, NULL), VDB_OK);
+    char *dir = tu_temp_dir(), *path = tu_path(dir, "blocks.vdb");
+    cr_assert_eq(vdb_save(index, path), VDB_OK, "%s", vdb_last_error());
+    size_t length = 0;
+    unsigned char *bytes = tu_read_file(path, &length);
+    cr_assert_eq(tu_le32(bytes + TU_VERSION_OFFSET), 2u);
+    cr_expect_eq(tu_le32(bytes + TU_CODES_OFFSET + 16), (uint32_t)BLOCK, "node block field");
+    tu_section vectors = tu_read_section(bytes, TU_SECTION_VECTORS), ids = tu_read_section(bytes, TU_SECTION_IDS);
+    cr_assert_eq(vectors.length, (uint64_t)COUNT * BLOCK);
+    cr_expect_eq(tu_read_section(bytes, TU_SECTION_LINKS0).length, 0u);
+    for (uint64_t node = 0; node < COUNT; node++) {
+        const unsigned char *block = bytes + vectors.offset + node * BLOCK;
+        cr_assert_eq(vdb_get(index, tu_le64(bytes + ids.offset + 8 * node), row), VDB_OK);
+        cr_assert_arr_eq(block, row, sizeof row, "node %llu: the block does not start with its vector",
+                         (unsigned long long)node);
+        uint32_t links = tu_le32(block + sizeof row);
+        cr_assert(links >= 1 && links <= 32, "node %llu has %u level-0 links", (unsigned long long)node, links);
+        for (uint32_t i = 0; i < links; i++)
+            cr_assert_lt(tu_le32(block + sizeof row + 4 * (1 + i)), (uint32_t)COUNT);
+        for (uint32_t at = sizeof row + 4 * (1 + links); at < BLOCK; at++)
+            cr_assert_eq(block[at], 0, "node %llu: byte %u of its block is not zero", (unsigned long long)node, at);
+    }
+    /* A node block field that does not match the dimension and m is refused before any block is read. */
+    tu_put_le32(bytes + TU_CODES_OFFSET + 16, 1024);
+    tu_fix_header_crc(bytes);
+    char *bad = tu_path(dir, "bad.vdb");
+    cr_assert_eq(tu_write_file(bad, bytes, length), 0);
+    vdb_index *opened = NULL;
+    cr_expect_eq(vdb_open(&opened, bad, 0), VDB_EFORMAT);
+    cr_expect_not_null(strstr(vdb_last_error(), "node block"), "%s", vdb_last_error());
+    free(bytes);
+    vdb_close(index);
+    free(bad);
+    free(path);
+    tu_remove_dir(dir);
+    free(base);
+}
+
 static void expect_same_results(const vdb_index *a, const vdb_index *b, const float *queries, const char *what)
 {
     uint64_t ids_a[K], ids_b[K];
