@@ -85,7 +85,8 @@ enum vdb_open_flags {
     VDB_OPEN_VERIFY = 1,   /**< also run the full vdb_verify() check first (reads the whole file) */
     VDB_OPEN_POPULATE = 2, /**< ask the OS to read the whole file into the page cache now */
     VDB_OPEN_WRITABLE = 4, /**< the opened index accepts vdb_add, vdb_upsert and vdb_delete, kept by vdb_commit */
-    VDB_OPEN_RECOVER = 8   /**< a damaged journal: apply its intact commits, drop the rest (docs/format.md) */
+    VDB_OPEN_RECOVER = 8,  /**< a damaged journal: apply its intact commits, drop the rest (docs/format.md) */
+    VDB_OPEN_DISK = 16     /**< disk-resident search of an index with codes: vectors and links are read from the disk, not cached (vdb_open) */
 };
 
 /**
@@ -436,8 +437,22 @@ VDB_API int vdb_commit(vdb_index *index);
  * damaged before its last commit is refused (VDB_EFORMAT, naming the commit);
  * VDB_OPEN_RECOVER applies the commits before the damage instead, and a
  * writable open then cuts the rest off the journal.
+ *
+ * VDB_OPEN_DISK is for an index far larger than the memory it is searched
+ * in; it needs codes (vdb_config.codes; PQ makes them smallest). Searches
+ * then walk the upper levels and choose where to go on level 0 by the
+ * codes, which stay in memory, and read each node they expand, its vector
+ * and links in one block, straight from the disk (io_uring, or reads on
+ * threads where io_uring is refused), several at once, without the page
+ * cache; the vector read gives that node its exact distance, so the
+ * index's rerank setting is not used. Memory is the codes plus the cache
+ * that vdb_set_disk_cache sets (none at first). The index is read-only;
+ * an index whose codes are not trained yet (fewer than 1024 vectors) is
+ * searched as a mapped one.
  * @param[in] flags  enum vdb_open_flags values or-ed together.
- * @return VDB_OK, VDB_EINVAL (NULL, unknown flags), VDB_EIO (missing path,
+ * @return VDB_OK, VDB_EINVAL (NULL, unknown flags; VDB_OPEN_DISK with
+ *         VDB_OPEN_WRITABLE or VDB_OPEN_POPULATE, on a file without codes,
+ *         or with journal changes not saved into the file), VDB_EIO (missing path,
  *         directory, unreadable; a journal that cannot be created),
  *         VDB_EFORMAT (not a libvdb index, truncated, corrupt; a damaged
  *         journal, or one that extends another file), VDB_EVERSION (newer
@@ -446,6 +461,20 @@ VDB_API int vdb_commit(vdb_index *index);
  * Thread-safe.
  */
 VDB_API int vdb_open(vdb_index **out, const char *path, uint32_t flags);
+
+/**
+ * Keep the blocks (vector and level-0 links) of up to `bytes` worth of
+ * nodes of a disk-resident index in memory, so that searches do not read
+ * them: the nodes of the graph's top levels, which every search passes
+ * through, then each level down. The blocks are read now, many at once.
+ * Replaces the cache there was; 0 empties it. A block is 2 KiB for 384
+ * floats (docs/format.md), so 64 MiB holds about 30,000 nodes.
+ * @return VDB_OK, VDB_EINVAL (NULL; an index not opened with
+ *         VDB_OPEN_DISK), VDB_EIO (a read failed; the cache is then empty),
+ *         VDB_ENOMEM.
+ * Writer: no search may run on the index meanwhile.
+ */
+VDB_API int vdb_set_disk_cache(vdb_index *index, uint64_t bytes);
 
 /**
  * Check a saved index completely: header, every section's checksum, every

@@ -34,7 +34,8 @@ enum vdb_open_flags {
     VDB_OPEN_VERIFY = 1,
     VDB_OPEN_POPULATE = 2,
     VDB_OPEN_WRITABLE = 4,
-    VDB_OPEN_RECOVER = 8
+    VDB_OPEN_RECOVER = 8,
+    VDB_OPEN_DISK = 16
 };
 enum vdb_codes {
     VDB_CODES_NONE = 0,
@@ -77,6 +78,7 @@ int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint
 int vdb_save(const vdb_index *index, const char *path);
 int vdb_commit(vdb_index *index);
 int vdb_open(vdb_index **out, const char *path, uint32_t flags);
+int vdb_set_disk_cache(vdb_index *index, uint64_t bytes);
 int vdb_verify(const char *path);
 int vdb_set_threads(vdb_index *index, uint32_t threads);
 int vdb_get_config(const vdb_index *index, vdb_config *out);

@@ -69,6 +69,14 @@ static int open_once(vdb_index **out, const char *path, uint32_t flags, int *rep
         return code;
     }
     int pending = found && vdb_journal_has_records(&journal);
+    if (pending && (flags & VDB_OPEN_DISK)) {
+        vdb_journal_close(&journal);
+        free(file);
+        return vdb_fail(VDB_EINVAL,
+                        "index '%s' has changes in its journal that the file does not hold yet, and a "
+                        "disk-resident search reads the file alone: save the index (a checkpoint) first",
+                        path);
+    }
     code = vdb_index_open(&index, path, pending ? flags | VDB_OPEN_WRITABLE : flags);
     if (code == VDB_OK) {
         index->writable = (flags & VDB_OPEN_WRITABLE) != 0;
@@ -99,12 +107,29 @@ int vdb_open(vdb_index **out, const char *path, uint32_t flags)
 {
     if (!out || !path)
         return vdb_fail(VDB_EINVAL, "%s is NULL", out ? "path" : "out");
-    if (flags & ~(uint32_t)(VDB_OPEN_VERIFY | VDB_OPEN_POPULATE | VDB_OPEN_WRITABLE | VDB_OPEN_RECOVER))
+    if (flags & ~(uint32_t)(VDB_OPEN_VERIFY | VDB_OPEN_POPULATE | VDB_OPEN_WRITABLE | VDB_OPEN_RECOVER | VDB_OPEN_DISK))
         return vdb_fail(VDB_EINVAL, "unknown open flags 0x%x", flags);
+    if ((flags & VDB_OPEN_DISK) && (flags & (VDB_OPEN_WRITABLE | VDB_OPEN_POPULATE)))
+        return vdb_fail(VDB_EINVAL,
+                        "VDB_OPEN_DISK cannot be combined with VDB_OPEN_%s: a disk-resident index is "
+                        "read-only and keeps its node blocks out of memory",
+                        flags & VDB_OPEN_WRITABLE ? "WRITABLE" : "POPULATE");
     for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
         int replaced, code = open_once(out, path, flags, &replaced);
         if (!replaced)
             return code;
     }
     return vdb_fail(VDB_EBUSY, "index '%s' was replaced %d times while it was being opened", path, OPEN_ATTEMPTS);
+}
+
+int vdb_set_disk_cache(vdb_index *index, uint64_t bytes)
+{
+    if (!index)
+        return vdb_fail(VDB_EINVAL, "index is NULL");
+    if (!index->disk)
+        return vdb_fail(VDB_EINVAL, "the index was not opened disk-resident (VDB_OPEN_DISK): it has no disk cache");
+    int code = vdb_disk_set_cache(index->disk, &index->graph, bytes);
+    return code == VDB_ENOMEM
+               ? vdb_fail(code, "out of memory for a disk cache of %llu bytes", (unsigned long long)bytes)
+               : code;
 }

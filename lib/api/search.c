@@ -27,8 +27,7 @@ static int search_one(const vdb_index *index, const float *query, uint32_t k, ui
     uint32_t count = 0;
     vdb_candidate *results = (vdb_candidate *)ids;
     int code = filter ? vdb_filtered_search(index, query, k, ef, filter, VDB_FILTER_BY_COST, results, &count)
-                      : vdb_hnsw_search(&index->graph, query, k, ef ? ef : index->config.ef_search,
-                                        index->config.rerank, NULL, results, &count);
+                      : vdb_index_search(index, query, k, ef ? ef : index->config.ef_search, NULL, results, &count);
     if (code != VDB_OK)
         return code;
     for (uint32_t i = 0; i < k; i++) {
@@ -48,9 +47,9 @@ int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, 
                         uint64_t *ids, float *distances, uint32_t *found)
 {
     int code = vdb_check_search(index, query, 1, k, ids);
-    if (code == VDB_OK && (code = search_one(index, query, k, ef, filter, ids, distances, found)) != VDB_OK)
+    if (code == VDB_OK && (code = search_one(index, query, k, ef, filter, ids, distances, found)) == VDB_ENOMEM)
         return vdb_fail(code, "out of memory searching");
-    return code;
+    return code; /* any other failure (a disk read) has its message */
 }
 
 int vdb_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, uint64_t *ids, float *distances,
@@ -93,8 +92,9 @@ int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint
         return code;
     batch_job job = {index, queries, k, ef, filter, ids, distances, found, VDB_OK};
     vdb_parallel_for(index->config.threads, nq, SEARCH_CHUNK, search_chunk, &job);
-    if ((code = atomic_load(&job.failure)) != VDB_OK)
-        return vdb_fail(code, "out of memory searching");
+    if ((code = atomic_load(&job.failure)) != VDB_OK) /* the message is the failing thread's: say what it was */
+        return vdb_fail(code, code == VDB_ENOMEM ? "out of memory searching"
+                                                 : "reading the index file failed while searching");
     return VDB_OK;
 }
 

@@ -187,5 +187,5 @@ int vdb_filtered_search(const vdb_index *index, const float *query, uint32_t k, 
         return exact_scan(index, query, k, filter, results, found);
     filter_context context = {filter, index->ids.of_node};
     vdb_accept accept = {node_allowed, &context};
-    return vdb_hnsw_search(&index->graph, query, k, ef, index->config.rerank, &accept, results, found);
+    return vdb_index_search(index, query, k, ef, &accept, results, found);
 }

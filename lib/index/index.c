@@ -5,6 +5,8 @@
  */
 #include "index/index.h"
 
+#include "disk/disk_search.h"
+
 #include "graph/insert.h"
 #include "graph/repair.h"
 #include "util/error.h"
@@ -122,6 +124,10 @@ void vdb_index_free(vdb_index *index)
 {
     if (!index)
         return;
+    if (index->disk) {
+        vdb_disk_close(index->disk);
+        free(index->disk);
+    }
     vdb_hnsw_destroy(&index->graph);
     vdb_store_destroy(&index->store);
     vdb_codes_destroy(&index->codes);
@@ -135,4 +141,12 @@ void vdb_index_free(vdb_index *index)
     pthread_mutex_destroy(&index->ids_lock);
     pthread_mutex_destroy(&index->save_lock);
     free(index);
+}
+
+int vdb_index_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
+                     vdb_candidate *results, uint32_t *found)
+{
+    if (index->disk && vdb_hnsw_coded(&index->graph)) /* untrained codes: the index is small, searched in memory */
+        return vdb_disk_search(index->disk, &index->graph, query, k, ef, index->config.rerank, accept, results, found);
+    return vdb_hnsw_search(&index->graph, query, k, ef, index->config.rerank, accept, results, found);
 }

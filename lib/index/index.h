@@ -8,9 +8,11 @@
 #define VDB_INDEX_H
 
 #include "codes/codes.h"
+#include "disk/disk_index.h"
 #include "file/journal.h"
 #include "graph/graph.h"
 #include "graph/insert.h"
+#include "graph/search.h"
 #include "index/ids.h"
 #include "util/mapping.h"
 #include "vdb.h"
@@ -38,6 +40,7 @@ struct vdb_index {
     vdb_ids ids;          /* node <-> id */
     vdb_hnsw graph;
     vdb_progress progress; /* vdb_set_progress's callback for vdb_build and vdb_add, or none */
+    vdb_disk *disk;        /* VDB_OPEN_DISK: searches read node blocks from the file (disk/disk_index.h); else NULL */
 
     /*
      * VDB_INDEX_OPENED writable: the journal it holds, and the file at its
@@ -63,6 +66,14 @@ vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind);
 
 /* An index without codes in a file starts its codes as config.codes says, untrained, and lets searches use them. */
 void vdb_index_use_codes(vdb_index *index);
+
+/*
+ * The k nearest accepted nodes by the graph (see vdb_hnsw_search): read
+ * from the disk for an index opened with VDB_OPEN_DISK whose codes are
+ * trained, else from memory and mappings. VDB_OK, VDB_ENOMEM, VDB_EIO.
+ */
+int vdb_index_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
+                     vdb_candidate *results, uint32_t *found);
 
 /* Open a saved index (see vdb_open); on success *out is the new index. */
 int vdb_index_open(vdb_index **out, const char *path, uint32_t flags);

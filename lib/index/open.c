@@ -10,6 +10,9 @@
 #include "index/config.h"
 #include "util/error.h"
 
+#include <stdlib.h>
+#include <sys/mman.h>
+
 /* The settings a file records, on top of the defaults for the rest. */
 static vdb_config config_of(const vdb_header *header)
 {
@@ -26,7 +29,32 @@ static vdb_config config_of(const vdb_header *header)
     return config;
 }
 
-static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags)
+/* Searches read the node blocks from the disk; the codes and upper levels, which each search reads, come in now. */
+static int open_disk(vdb_index *index, const vdb_index_file *file, const char *path)
+{
+    const vdb_header *h = &file->header;
+    if (!vdb_header_node_blocks(h))
+        return vdb_fail(VDB_EINVAL,
+                        "index '%s' has no codes, which a disk-resident search (VDB_OPEN_DISK) walks by: "
+                        "build it with vdb_config.codes",
+                        path);
+    index->disk = malloc(sizeof *index->disk);
+    if (!index->disk)
+        return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
+    int code =
+        vdb_disk_open(index->disk, path, h->sections[VDB_SECTION_VECTORS].offset, h->node_block, (uint32_t)h->count);
+    if (code != VDB_OK) {
+        free(index->disk);
+        index->disk = NULL;
+        return code;
+    }
+    for (int section = VDB_SECTION_UPPER; section < VDB_SECTION_COUNT; section++)
+        if (section != VDB_SECTION_IDS)
+            vdb_mapping_advise(&index->file, h->sections[section].offset, h->sections[section].length, MADV_WILLNEED);
+    return VDB_OK;
+}
+
+static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags, const char *path)
 {
     const vdb_header *h = &file->header;
     vdb_store_init_mapped(&index->store, h->dim, file->vectors, file->vector_stride, (uint32_t)h->count);
@@ -48,7 +76,9 @@ static int set_up(vdb_index *index, const vdb_index_file *file, uint32_t flags)
     else
         vdb_codes_init(&index->codes, h->codes, h->dim, bytes);
     index->graph.codes = &index->codes;
-    return code;
+    if (code != VDB_OK)
+        return vdb_fail(code, "out of memory opening '%s'", path);
+    return flags & VDB_OPEN_DISK ? open_disk(index, file, path) : VDB_OK;
 }
 
 int vdb_index_open(vdb_index **out, const char *path, uint32_t flags)
@@ -64,9 +94,9 @@ int vdb_index_open(vdb_index **out, const char *path, uint32_t flags)
         return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
     }
     index->file = file.mapping;
-    if ((code = set_up(index, &file, flags)) != VDB_OK) {
+    if ((code = set_up(index, &file, flags, path)) != VDB_OK) {
         vdb_index_free(index);
-        return vdb_fail(code, "out of memory opening '%s'", path);
+        return code;
     }
     *out = index;
     return VDB_OK;

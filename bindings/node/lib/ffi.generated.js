@@ -39,6 +39,7 @@ const ENUMS = Object.freeze({
     VDB_OPEN_POPULATE: 2,
     VDB_OPEN_WRITABLE: 4,
     VDB_OPEN_RECOVER: 8,
+    VDB_OPEN_DISK: 16,
   }),
   vdb_codes: Object.freeze({
     VDB_CODES_NONE: 0,
@@ -73,6 +74,7 @@ const PROTOTYPES = Object.freeze({
   vdb_save: 'int vdb_save(const vdb_index *index, const char *path)',
   vdb_commit: 'int vdb_commit(vdb_index *index)',
   vdb_open: 'int vdb_open(_Out_ vdb_index **out, const char *path, uint32_t flags)',
+  vdb_set_disk_cache: 'int vdb_set_disk_cache(vdb_index *index, uint64_t bytes)',
   vdb_verify: 'int vdb_verify(const char *path)',
   vdb_set_threads: 'int vdb_set_threads(vdb_index *index, uint32_t threads)',
   vdb_get_config: 'int vdb_get_config(const vdb_index *index, _Inout_ vdb_config *out)',

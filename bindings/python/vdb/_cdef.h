@@ -38,7 +38,8 @@ enum vdb_open_flags {
     VDB_OPEN_VERIFY = 1,
     VDB_OPEN_POPULATE = 2,
     VDB_OPEN_WRITABLE = 4,
-    VDB_OPEN_RECOVER = 8
+    VDB_OPEN_RECOVER = 8,
+    VDB_OPEN_DISK = 16
 };
 
 enum vdb_codes {
@@ -103,6 +104,8 @@ int vdb_save(const vdb_index *index, const char *path);
 int vdb_commit(vdb_index *index);
 
 int vdb_open(vdb_index **out, const char *path, uint32_t flags);
+
+int vdb_set_disk_cache(vdb_index *index, uint64_t bytes);
 
 int vdb_verify(const char *path);
 

@@ -1,0 +1,325 @@
+#include "disk/disk_search.h"
+
+#include "util/error.h"
+#include "vdb.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A node found by code; `exact` is its float32 distance once its block was read (NAN before). */
+typedef struct found_node {
+    float distance;
+    uint32_t node;
+    float exact;
+} found_node;
+
+/* Nodes nearest first by code distance, in an array of `capacity`. */
+typedef struct sorted_nodes {
+    found_node *items;
+    uint32_t size, capacity;
+} sorted_nodes;
+
+/* Where a node of this distance goes: after the ones at least as near (so the earlier-found of a tie comes first). */
+static uint32_t place_of(const sorted_nodes *list, float distance)
+{
+    uint32_t low = 0, high = list->size;
+    while (low < high) {
+        uint32_t middle = (low + high) / 2;
+        if (list->items[middle].distance <= distance)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* Insert, dropping the farthest when full. */
+static void insert_node(sorted_nodes *list, found_node item)
+{
+    uint32_t at = place_of(list, item.distance);
+    if (at == list->capacity)
+        return;
+    if (list->size == list->capacity)
+        list->size--;
+    memmove(list->items + at + 1, list->items + at, sizeof *list->items * (list->size - at));
+    list->items[at] = item;
+    list->size++;
+}
+
+/*
+ * The walk of vdb_hnsw_beam on level 0, by codes, node for node: the same
+ * nodes expanded in the same order, so the same results. What differs is
+ * where a node's links come from: its block, read from the disk, which
+ * also holds its vector. While the nearest candidate's block is awaited,
+ * the blocks of the next nearest are already being read (`width` in all):
+ * those are the nodes the walk expands next, unless nearer ones turn up.
+ */
+_Static_assert(2 * VDB_DISK_BEAM_WIDTH <= VDB_DISK_MAX_READS, "room to read ahead while reads the walk left finish");
+
+typedef struct walk {
+    const vdb_hnsw *graph;
+    const float *query;
+    const vdb_coded_query *coded;
+    const vdb_accept *accept;
+    vdb_scratch *scratch;
+    vdb_disk *disk;
+    vdb_disk_session *session;
+    sorted_nodes candidates; /* found, not expanded, nearer than the farthest result */
+    sorted_nodes results;    /* the ef nearest accepted nodes found */
+    uint32_t ef, width;
+    uint8_t arrived[VDB_DISK_MAX_READS]; /* per buffer in use: its read is done */
+} walk;
+
+static int accepted(const walk *w, uint32_t node)
+{
+    return !vdb_hnsw_is_dead(w->graph, node) && (!w->accept || w->accept->accepts(w->accept->context, node));
+}
+
+/* The buffer reading or holding node's block, or VDB_DISK_MAX_READS. */
+static uint32_t buffer_of(const walk *w, uint32_t node)
+{
+    const vdb_disk_session *session = w->session;
+    for (uint32_t i = 0; i < session->busy_count; i++)
+        if (session->buffer_node[session->busy[i]] == node)
+            return session->busy[i];
+    return VDB_DISK_MAX_READS;
+}
+
+static void free_buffer(walk *w, uint32_t buffer)
+{
+    vdb_disk_session *session = w->session;
+    for (uint32_t i = 0; i < session->busy_count; i++)
+        if (session->busy[i] == buffer) {
+            session->busy[i] = session->busy[--session->busy_count];
+            break;
+        }
+    session->free_buffers[session->free_count++] = buffer;
+}
+
+/*
+ * Have the blocks of the `width` nearest candidates read or being read.
+ * A block that arrived for a node no longer among them is dropped, to make
+ * room: the walk has moved elsewhere.
+ */
+static int read_ahead(walk *w)
+{
+    vdb_disk_session *session = w->session;
+    uint32_t ahead = w->candidates.size < w->width ? w->candidates.size : w->width;
+    for (uint32_t i = 0; i < session->busy_count;) {
+        uint32_t buffer = session->busy[i], wanted = 0;
+        for (uint32_t c = 0; c < ahead && !wanted; c++)
+            wanted = w->candidates.items[c].node == session->buffer_node[buffer];
+        if (!wanted && w->arrived[buffer])
+            free_buffer(w, buffer); /* moves another into slot i */
+        else
+            i++;
+    }
+    for (uint32_t c = 0; c < ahead && session->free_count > 0; c++) {
+        uint32_t node = w->candidates.items[c].node;
+        if (buffer_of(w, node) != VDB_DISK_MAX_READS || vdb_node_cache_find(&w->disk->cache, node))
+            continue;
+        uint32_t buffer = session->free_buffers[--session->free_count], block_at;
+        uint64_t unit = vdb_disk_unit_offset(w->disk, node, &block_at);
+        int code = vdb_block_reader_submit(session->reader, unit, w->disk->read_bytes,
+                                           session->buffers + (size_t)buffer * w->disk->read_bytes, buffer);
+        if (code != VDB_OK) {
+            session->free_buffers[session->free_count++] = buffer;
+            return code;
+        }
+        session->buffer_node[buffer] = node;
+        session->busy[session->busy_count++] = buffer;
+        w->arrived[buffer] = 0;
+    }
+    return VDB_OK;
+}
+
+/* Wait for at least one read to finish. */
+static int wait_for_read(walk *w)
+{
+    uint64_t done[VDB_DISK_MAX_READS];
+    int reaped = vdb_block_reader_reap(w->session->reader, 1, done, VDB_DISK_MAX_READS);
+    for (int i = 0; i < reaped; i++)
+        w->arrived[done[i]] = 1;
+    return reaped < 0 ? reaped : VDB_OK;
+}
+
+/*
+ * node's block (node being the nearest candidate, which read_ahead asked
+ * for): from the cache, or from its read, waited for. NULL with *code set
+ * when a read failed.
+ */
+static const unsigned char *block_of(walk *w, uint32_t node, uint32_t *buffer, int *code)
+{
+    *buffer = VDB_DISK_MAX_READS;
+    const unsigned char *cached = vdb_node_cache_find(&w->disk->cache, node);
+    if (cached)
+        return cached;
+    uint32_t mine;
+    /* Every buffer busy with reads the walk has moved away from: once one is back, read this block. */
+    while ((mine = buffer_of(w, node)) == VDB_DISK_MAX_READS)
+        if ((*code = wait_for_read(w)) != VDB_OK || (*code = read_ahead(w)) != VDB_OK)
+            return NULL;
+    while (!w->arrived[mine])
+        if ((*code = wait_for_read(w)) != VDB_OK)
+            return NULL;
+    *buffer = mine;
+    uint32_t block_at;
+    vdb_disk_unit_offset(w->disk, node, &block_at);
+    return w->session->buffers + (size_t)mine * w->disk->read_bytes + block_at;
+}
+
+/* The exact distance of a result whose block was just read. */
+static void note_exact(walk *w, uint32_t node, float code_distance, float exact)
+{
+    sorted_nodes *results = &w->results;
+    for (uint32_t at = place_of(results, code_distance); at-- > 0 && results->items[at].distance == code_distance;)
+        if (results->items[at].node == node) {
+            results->items[at].exact = exact;
+            return;
+        }
+}
+
+/* As vdb_hnsw_beam's step: offer each unvisited neighbour to the candidates and, if accepted, to the results. */
+static void expand(walk *w, found_node nearest, const unsigned char *block)
+{
+    const vdb_hnsw *graph = w->graph;
+    note_exact(w, nearest.node, nearest.distance, graph->distance(w->query, (const float *)block, graph->dim));
+    uint32_t links[VDB_MAX_M0 + 1], fresh[VDB_MAX_M0], fresh_count = 0;
+    memcpy(links, block + sizeof(float) * graph->dim, sizeof(uint32_t) * (graph->m0 + 1));
+    uint32_t count = links[0] < graph->m0 ? links[0] : graph->m0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t neighbor = links[1 + i];
+        if (neighbor < graph->count && !vdb_scratch_visit(w->scratch, neighbor))
+            fresh[fresh_count++] = neighbor;
+    }
+    float distances[VDB_MAX_M0];
+    vdb_coded_query_distances(w->coded, fresh, fresh_count, distances);
+    for (uint32_t i = 0; i < fresh_count; i++) {
+        sorted_nodes *results = &w->results;
+        if (results->size >= w->ef && distances[i] >= results->items[results->size - 1].distance)
+            continue;
+        found_node found = {distances[i], fresh[i], NAN};
+        insert_node(&w->candidates, found);
+        if (accepted(w, found.node))
+            insert_node(results, found);
+        if (results->size >= w->ef) /* candidates beyond the farthest result are never expanded */
+            while (w->candidates.size > 0 &&
+                   w->candidates.items[w->candidates.size - 1].distance > results->items[results->size - 1].distance)
+                w->candidates.size--;
+    }
+}
+
+static int walk_level0(walk *w, found_node entry)
+{
+    insert_node(&w->candidates, entry);
+    if (accepted(w, entry.node))
+        insert_node(&w->results, entry);
+    while (w->candidates.size > 0) {
+        found_node nearest = w->candidates.items[0];
+        if (w->results.size >= w->ef && nearest.distance > w->results.items[w->results.size - 1].distance)
+            break;
+        int code = read_ahead(w);
+        uint32_t buffer;
+        const unsigned char *block = code == VDB_OK ? block_of(w, nearest.node, &buffer, &code) : NULL;
+        if (!block)
+            return code;
+        memmove(w->candidates.items, w->candidates.items + 1, sizeof *w->candidates.items * --w->candidates.size);
+        expand(w, nearest, block);
+        if (buffer != VDB_DISK_MAX_READS)
+            free_buffer(w, buffer);
+    }
+    return VDB_OK;
+}
+
+/*
+ * As the mapped search's rerank: the `rerank` nearest results by code, by
+ * their exact distances, the k nearest of those. The walk expanded every
+ * result (each was a candidate nearer than the farthest result, and the
+ * walk stops only when none is), so their distances are known; one that is
+ * not is measured from the mapping.
+ */
+static uint32_t rerank(walk *w, uint32_t k, uint32_t depth, vdb_candidate *out)
+{
+    vdb_heap *heap = &w->scratch->results;
+    heap->size = 0;
+    uint32_t count = w->results.size < depth ? w->results.size : depth;
+    for (uint32_t i = 0; i < count; i++) {
+        found_node result = w->results.items[i];
+        float exact = result.exact == result.exact
+                          ? result.exact
+                          : w->graph->distance(w->query, vdb_hnsw_vector(w->graph, result.node), w->graph->dim);
+        vdb_heap_push(heap, (vdb_candidate){exact, result.node}, 1);
+        if (heap->size > k)
+            vdb_heap_pop(heap, 1);
+    }
+    uint32_t found = heap->size;
+    memcpy(out, vdb_heap_sort(heap), sizeof *out * found);
+    return found;
+}
+
+/* Room for ef results and, since candidates beyond the farthest result are dropped, as many candidates plus a block of
+ * links. */
+static int reserve_lists(vdb_disk_session *session, uint32_t ef, uint32_t links)
+{
+    uint32_t needed = 2 * ef + links;
+    if (session->list_capacity >= needed)
+        return VDB_OK;
+    void *items = realloc(session->lists, sizeof(found_node) * needed);
+    if (!items)
+        return VDB_ENOMEM;
+    session->lists = items;
+    session->list_capacity = needed;
+    return VDB_OK;
+}
+
+int vdb_disk_search(vdb_disk *disk, const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, uint32_t depth,
+                    const vdb_accept *accept, vdb_candidate *results, uint32_t *found)
+{
+    *found = 0;
+    if (graph->count == 0 || graph->entry == VDB_NO_NODE)
+        return VDB_OK;
+    if (ef < k)
+        ef = k;
+    if (ef > graph->count)
+        ef = graph->count;
+    vdb_scratch *scratch = NULL;
+    vdb_disk_session *session = NULL;
+    int code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, ef), &scratch);
+    if (code != VDB_OK)
+        return code;
+    if ((code = vdb_disk_acquire(disk, &session)) != VDB_OK) {
+        vdb_scratch_release(graph->scratch_pool, scratch);
+        return code;
+    }
+    if ((code = reserve_lists(session, ef, graph->m0)) == VDB_OK) {
+        vdb_coded_query coded;
+        vdb_coded_query_prepare(&coded, graph->codes, graph->metric, query, scratch->query_weights);
+        vdb_query by_code = {query, &coded};
+        vdb_candidate current = {vdb_coded_query_distance(&coded, graph->entry), graph->entry};
+        for (uint32_t level = graph->max_level; level > 0; level--)
+            current = vdb_hnsw_greedy(graph, &by_code, current, level, scratch, 0);
+
+        found_node *lists = session->lists;
+        walk w = {.graph = graph,
+                  .query = query,
+                  .coded = &coded,
+                  .accept = accept,
+                  .scratch = scratch,
+                  .disk = disk,
+                  .session = session,
+                  .candidates = {lists, 0, ef + graph->m0},
+                  .results = {lists + ef + graph->m0, 0, ef},
+                  .ef = ef,
+                  .width = VDB_DISK_BEAM_WIDTH};
+        vdb_scratch_new_epoch(scratch);
+        vdb_scratch_visit(scratch, current.node);
+        code = walk_level0(&w, (found_node){current.distance, current.node, NAN});
+        if (code == VDB_OK)
+            *found = rerank(&w, k, depth == 0 ? ef : depth < k ? k : depth, results);
+        vdb_disk_session_drain(session); /* reads ahead the walk did not need */
+    }
+    vdb_disk_release(disk, session);
+    vdb_scratch_release(graph->scratch_pool, scratch);
+    return code;
+}

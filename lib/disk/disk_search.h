@@ -1,0 +1,32 @@
+/*
+ * Search of a disk-resident index: HNSW's own walk by codes, with each
+ * expanded node's links read from its block on the disk. The upper levels
+ * are walked by codes in memory, as in a mapped search. On level 0 the walk
+ * expands the same nodes in the same order as vdb_hnsw_beam by codes, so it
+ * finds the same results; it only has to wait for each node's block, and
+ * keeps the blocks of the next nearest candidates (those it will most
+ * likely expand next) being read meanwhile, several at once (DiskANN's
+ * beam width). A block holds the node's vector too, so every expanded node
+ * gets its exact distance with no further read, and the rerank of the
+ * results, every one of which the walk expanded, reads nothing.
+ */
+#ifndef VDB_DISK_SEARCH_H
+#define VDB_DISK_SEARCH_H
+
+#include "disk/disk_index.h"
+#include "graph/search.h"
+
+/* Block reads a search keeps going: enough to keep the disk busy, few enough that most are of nodes it expands. */
+enum { VDB_DISK_BEAM_WIDTH = 8 };
+
+/*
+ * As vdb_hnsw_search with trained codes (vdb_hnsw_coded), from the disk:
+ * the k nearest accepted nodes, nearest first, into results[0 .. *found),
+ * with beam ef and the `rerank` nearest by code (0: ef; at least k)
+ * measured exactly. VDB_OK, VDB_ENOMEM, or VDB_EIO when a read failed
+ * (message set). Any number may run at once.
+ */
+int vdb_disk_search(vdb_disk *disk, const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, uint32_t rerank,
+                    const vdb_accept *accept, vdb_candidate *results, uint32_t *found);
+
+#endif
