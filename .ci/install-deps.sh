@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what libvdb needs on a Debian/Ubuntu machine, and only what is missing:
 #
-#   bash .ci/install-deps.sh                       building: C/C++ compiler, make, cmake, pkg-config
+#   bash .ci/install-deps.sh                       building: C/C++ compiler, make, cmake, pkg-config,
+#                                                    liburing
 #   bash .ci/install-deps.sh --tests               + the C test suites: Criterion, valgrind, clang with
 #                                                    libFuzzer
 #   bash .ci/install-deps.sh --bindings            + the binding suites: Python with venv and headers,
@@ -61,7 +62,8 @@ from_apt() {
 check_build() {
     { have cc && have c++ && have make; } || need build-essential "C and C++ compilers and make: build libvdb (and node-gyp's addon)"
     have cmake || need cmake "configures libvdb's build"
-    have pkg-config || need pkg-config "the install check builds against vdb.pc; finds Criterion"
+    have pkg-config || need pkg-config "the install check builds against vdb.pc; finds Criterion and liburing"
+    have_header liburing.h || need liburing-dev "io_uring block reads (lib/disk/block_reader.c); without it, pread threads"
 }
 
 check_tests() {
