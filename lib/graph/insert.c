@@ -269,6 +269,8 @@ static void report(insert_job *job, uint32_t worker, int force)
     uint64_t done = atomic_load(&job->done);
     if (!force && now - job->last_report < REPORT_SECONDS && done < job->next_report_at)
         return;
+    if (!force && done >= job->total)
+        return; /* all done: vdb_hnsw_insert makes the last report, whose answer it must not ask */
     job->last_report = now;
     job->next_report_at = done + (job->total / REPORT_STEPS > 0 ? job->total / REPORT_STEPS : 1);
     const vdb_progress *p = job->progress;

@@ -176,3 +176,25 @@ Test(progress, a_canceled_add_is_not_committed)
     tu_remove_dir(dir);
     free(rows);
 }
+
+/*
+ * The answer to the report of done = total is not asked, even when the
+ * calling thread sees the last chunk finish on another thread before the
+ * final report: such an add stands. Small adds on two threads, many times,
+ * since which thread finishes last is up to the scheduler.
+ */
+Test(progress, an_answer_at_done_equal_total_never_cancels)
+{
+    float *base = tu_uniform(100 * 40, DIM, 9);
+    vdb_index *index = create(2);
+    for (uint64_t round = 0; round < 40; round++) {
+        watcher w = {.caller = pthread_self(), .cancel_from = 100};
+        cr_assert_eq(vdb_set_progress(index, watch, &w), VDB_OK);
+        cr_assert_eq(vdb_add(index, base + round * 100 * DIM, 100, NULL), VDB_OK, "round %llu: %s",
+                     (unsigned long long)round, vdb_last_error());
+        cr_assert_eq(w.last_done, 100u);
+        cr_assert_eq(vdb_count(index), (round + 1) * 100);
+    }
+    vdb_close(index);
+    free(base);
+}
