@@ -188,8 +188,8 @@ class Index:
     Threads: :meth:`search`, :meth:`get`, ``in`` and :meth:`save` may run from
     many threads at once (the GIL is released in C); :meth:`add`,
     :meth:`upsert`, :meth:`delete`, :meth:`build`, :meth:`commit`,
-    :meth:`set_threads` and :meth:`close` wait for running calls and then run
-    alone.
+    :meth:`set_threads`, :meth:`set_disk_cache` and :meth:`close` wait for
+    running calls and then run alone.
 
     The index is a context manager; leaving the ``with`` block closes it. Any
     call on a closed index raises :class:`InvalidArgumentError` (a
