@@ -1,10 +1,12 @@
 'use strict';
 // Node side of the cross-language test:
-//   node query.js <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|-> [commit]]]
+//   node query.js <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|-> [commit|disk]]]
 // With a delete file it opens the index writable and deletes those ids (one
 // call) before searching; with "commit" too it commits them, closes the index
 // and opens it again read-only. With an allow file every search is filtered
-// by that allow-list. Prints the answers in make_index.c's format.
+// by that allow-list. With "disk" (and no delete file) it opens the index
+// disk-resident with a 64 KiB node cache. Prints the answers in make_index.c's
+// format.
 const fs = require('node:fs');
 const path = require('node:path');
 const { Index } = require(path.join(__dirname, '..', 'node'));
@@ -15,6 +17,7 @@ const [dim, nq, k, ef] = args.slice(2, 6).map(Number);
 const allowPath = args[6] || '-';
 const deletePath = args[7] || '-';
 const commit = args[8] === 'commit';
+const disk = args[8] === 'disk';
 
 // Decimal ids, one a line; they pass 2^53, so BigInt.
 function readIds(file) {
@@ -32,6 +35,8 @@ if (deletePath !== '-') {
     index.commit().close();
     index = Index.open(indexPath);
   }
+} else if (disk) {
+  index = Index.open(indexPath, { disk: true }).setDiskCache(64 * 1024);
 } else {
   index = Index.open(indexPath);
 }

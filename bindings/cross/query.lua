@@ -1,16 +1,18 @@
 -- Lua side of the cross-language test:
---   luajit query.lua <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|-> [commit]]]
+--   luajit query.lua <index> <queries.f32> <dim> <nq> <k> <ef> [<allow ids|-> [<delete ids|-> [commit|disk]]]
 -- With a delete file it opens the index writable and deletes those ids (one
 -- call) before searching; with "commit" too it commits them, closes the index
 -- and opens it again read-only. With an allow file every search is filtered
--- by that allow-list. Prints the answers in make_index.c's format.
+-- by that allow-list. With "disk" (and no delete file) it opens the index
+-- disk-resident with a 64 KiB node cache. Prints the answers in make_index.c's
+-- format.
 local ffi = require("ffi")
 local vdb = require("vdb")
 
 local index_path, queries_path = arg[1], arg[2]
 local dim, nq, k, ef = tonumber(arg[3]), tonumber(arg[4]), tonumber(arg[5]), tonumber(arg[6])
 local allow_path, delete_path = arg[7] or "-", arg[8] or "-"
-local commit = arg[9] == "commit"
+local commit, disk = arg[9] == "commit", arg[9] == "disk"
 
 -- Decimal ids, one a line, into uint64_t[n] (they pass 2^53: no Lua numbers).
 local function read_ids(path)
@@ -38,6 +40,9 @@ if delete_path ~= "-" then
         index:close()
         index = assert(vdb.open(index_path))
     end
+elseif disk then
+    index = assert(vdb.open(index_path, { disk = true }))
+    assert(index:set_disk_cache(64 * 1024))
 else
     index = assert(vdb.open(index_path))
 end

@@ -1,9 +1,11 @@
 # Tcl (SWIG module) side of the cross-language test:
-#   tclsh query.tcl <vdb.so> <index> <queries.f32> <dim> <nq> <k> <ef> ?<allow ids|-> ?<delete ids|-> ?commit???
+#   tclsh query.tcl <vdb.so> <index> <queries.f32> <dim> <nq> <k> <ef> ?<allow ids|-> ?<delete ids|-> ?commit|disk???
 # With a delete file it opens the index writable and deletes those ids (one
 # call) before searching; with "commit" too it commits them, closes the index
 # and opens it again read-only. With an allow file every search is filtered
-# by that allow-list. Prints the answers in make_index.c's format.
+# by that allow-list. With "disk" (and no delete file) it opens the index
+# disk-resident with a 64 KiB node cache. Prints the answers in make_index.c's
+# format.
 lassign $argv module index_path queries_path dim nq k ef allow_path delete_path commit
 load $module vdb
 proc read_ids {path} {
@@ -24,6 +26,9 @@ if {$delete_path ne "" && $delete_path ne "-"} {
         vdb::delete_Index $index
         set index [vdb::Index_open $index_path]
     }
+} elseif {$commit eq "disk"} {
+    set index [vdb::Index_open $index_path $vdb::VDB_OPEN_DISK]
+    $index set_disk_cache 65536
 } else {
     set index [vdb::Index_open $index_path]
 }

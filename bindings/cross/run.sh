@@ -15,6 +15,10 @@
 #   commit         a copy of the saved index opened writable, the same ids
 #                  deleted and committed (the journal), closed, then opened
 #                  read-only and searched
+#   disk           (int8 indexes only) the saved index opened disk-resident
+#                  (VDB_OPEN_DISK, a 64 KiB node cache): C's plain answers
+#   disk_filter    (int8 indexes only) the index saved after the deletions,
+#                  opened disk-resident, filtered: C's filter answers
 #
 #   bash bindings/cross/run.sh
 #   VDB_LIB_DIR=dir   use the libvdb.so in dir (default: build one in build-bindings/)
@@ -30,13 +34,17 @@ N=3000 DIM=50 NQ=25 K=10 EF=64
 # A metric, or a metric with int8 codes ("-int8": N is over the 1024 vectors codes are trained at).
 METRICS="l2 ip cosine l2-int8 ip-int8 cosine-int8"
 # Each way of querying: name, index file (%s: the metric), allow-list, deletions ("-": none),
-# and "commit" where the deletions are committed to a copy of the index, which is then reopened.
+# "commit" where the deletions are committed to a copy of the index, which is then reopened,
+# or "disk" where the index is opened disk-resident (indexes with codes only), and the C answers
+# it must equal.
 MODES=(
-    "plain index_%s.vdbi - - -"
-    "filter index_%s_deleted.vdbi allow.txt - -"
-    "delete index_%s.vdbi - delete.txt -"
-    "delete_filter index_%s.vdbi allow.txt delete.txt -"
-    "commit index_%s.vdbi - delete.txt commit"
+    "plain index_%s.vdbi - - - plain"
+    "filter index_%s_deleted.vdbi allow.txt - - filter"
+    "delete index_%s.vdbi - delete.txt - delete"
+    "delete_filter index_%s.vdbi allow.txt delete.txt - delete_filter"
+    "commit index_%s.vdbi - delete.txt commit commit"
+    "disk index_%s.vdbi - - disk plain"
+    "disk_filter index_%s_deleted.vdbi allow.txt - disk filter"
 )
 
 passed=0 failed=0
@@ -97,13 +105,14 @@ done
 # Run one language's query command every way for every metric and compare with C.
 # usage: check_language <name> <command...>; the command gets the index,
 # queries, dim, nq, k, ef, the allow-list file or -, the deletions file or -,
-# and "commit" for the commit mode, which gets a copy of the index of its own.
+# and "commit" for the commit mode, which gets a copy of the index of its own, or "disk".
 check_language() {
     local name="$1"; shift
-    local metric mode mode_name index_file allow doomed commit out
+    local metric mode mode_name index_file allow doomed commit want out
     for metric in $METRICS; do
         for mode in "${MODES[@]}"; do
-            read -r mode_name index_file allow doomed commit <<<"$mode"
+            read -r mode_name index_file allow doomed commit want <<<"$mode"
+            [ "$commit" != disk ] || [[ "$metric" == *-int8 ]] || continue
             # shellcheck disable=SC2059 # the format is MODES' own
             index_file="$work/$(printf "$index_file" "$metric")"
             [ "$allow" = - ] || allow="$work/$allow"
@@ -114,13 +123,14 @@ check_language() {
                 index_file="$work/${name}_commit_$metric.vdbi"
                 extra=(commit)
             fi
+            [ "$commit" != disk ] || extra=(disk)
             out="$work/${name}_${mode_name}_$metric.txt"
             if ! "$@" "$index_file" "$work/queries.f32" $DIM $NQ $K $EF "$allow" "$doomed" "${extra[@]}" >"$out" 2>"$out.err"; then
                 not_ok "$name $metric $mode_name: the query script failed: $(tail -c 600 "$out.err")"
                 continue
             fi
-            if awk -f "$here/compare.awk" "$work/c_${mode_name}_$metric.txt" "$out"; then
-                ok "$name $metric $mode_name: same ids and distances as C"
+            if awk -f "$here/compare.awk" "$work/c_${want}_$metric.txt" "$out"; then
+                ok "$name $metric $mode_name: same ids and distances as C ($want)"
             else
                 not_ok "$name $metric $mode_name: answers differ from C"
             fi

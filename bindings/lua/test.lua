@@ -240,6 +240,37 @@ for q = 0, nq - 1 do
     end
 end
 check("the opened index with codes answers as the one saved", csame)
+-- Disk-resident: the mapped index's ids and distances, with and without a cache.
+local function same_answer(a_ids, a_dist, a_found, b_ids, b_dist, b_found)
+    if not b_ids or a_found ~= b_found then return false end
+    for i = 0, a_found - 1 do
+        if a_ids[i] ~= b_ids[i] or a_dist[i] ~= b_dist[i] then return false end
+    end
+    return true
+end
+for _, cache in ipairs({ false, 0, 64 * 1024, 64ULL * 1024 * 1024 }) do
+    local disk, dmsg = vdb.open(cfile, { disk = true })
+    local dsame = disk ~= nil and (cache == false or disk:set_disk_cache(cache) == true)
+    for q = 0, nq - 1 do
+        if not dsame then break end
+        local a_ids, a_dist, a_found = copened:search(cqueries + q * dim, k, 64)
+        dsame = same_answer(a_ids, a_dist, a_found, disk:search(cqueries + q * dim, k, 64))
+    end
+    check("disk gives the mapped results, cache " .. tostring(cache), dsame, dmsg)
+    if disk then disk:close() end
+end
+local disk = assert(vdb.open(cfile, { disk = true }))
+expect_error("a disk index is read-only", "VDB_EREADONLY", disk.delete, disk, 0)
+expect_error("set_disk_cache(-1)", "VDB_EINVAL", disk.set_disk_cache, disk, -1)
+disk:close()
+expect_error("disk with writable", "VDB_EINVAL", vdb.open, cfile, { disk = true, writable = true })
+expect_error("disk with populate", "VDB_EINVAL", vdb.open, cfile, { disk = true, populate = true })
+local _, nmsg, ncode = vdb.open(file, { disk = true })
+check("disk without codes is refused, naming codes", ncode == "VDB_EINVAL" and nmsg:find("codes", 1, true) ~= nil,
+    nmsg)
+local _, smsg, scode = copened:set_disk_cache(1024 * 1024)
+check("set_disk_cache on an index not opened disk is refused",
+    scode == "VDB_EINVAL" and smsg:find("VDB_OPEN_DISK", 1, true) ~= nil, smsg)
 copened:close()
 coded:close()
 local mcoded = assert(vdb.map_vectors(raw, { dim = dim, codes = "int8", rerank = 12, threads = 2 }))

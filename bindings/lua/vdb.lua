@@ -605,18 +605,21 @@ local function unknown_key(opts, known)
     return nil
 end
 
-local open_options = { writable = true, verify = true, populate = true, recover = true }
+local open_options = { writable = true, verify = true, populate = true, recover = true, disk = true }
 local open_flags = {
     writable = "VDB_OPEN_WRITABLE", verify = "VDB_OPEN_VERIFY", populate = "VDB_OPEN_POPULATE",
-    recover = "VDB_OPEN_RECOVER",
+    recover = "VDB_OPEN_RECOVER", disk = "VDB_OPEN_DISK",
 }
 
---- vdb.open(path, {writable=false, verify=false, populate=false, recover=false})
+--- vdb.open(path, {writable=false, verify=false, populate=false, recover=false, disk=false})
 --- -> a saved index, with the committed changes of its journal (PATH-journal)
 --- applied; read-only unless writable, which lets it take add, upsert and
 --- delete (idx:commit() keeps them in the journal, idx:save(path) in the file).
 --- One writable open of a file at a time: another gives VDB_EBUSY. recover:
 --- apply the intact commits of a damaged journal instead of VDB_EFORMAT.
+--- disk: disk-resident search of an index saved with codes (int8 or pq):
+--- nodes are read from the disk as searches expand them, the same results
+--- as mapped; read-only, VDB_EINVAL with writable or populate or no codes.
 function M.open(path, opts)
     if type(path) ~= "string" then return refuse("VDB_EINVAL", "path must be a string") end
     local flags = 0
@@ -624,7 +627,7 @@ function M.open(path, opts)
         if type(opts) ~= "table" then return refuse("VDB_EINVAL", "options must be a table") end
         local bad = unknown_key(opts, open_options)
         if bad then
-            return refuse("VDB_EINVAL", "unknown option '" .. bad .. "' (known: writable, verify, populate, recover)")
+            return refuse("VDB_EINVAL", "unknown option '" .. bad .. "' (known: writable, verify, populate, recover, disk)")
         end
         for key, flag in pairs(open_flags) do
             if opts[key] then flags = bit.bor(flags, tonumber(C[flag])) end
@@ -936,6 +939,19 @@ function Index:set_threads(threads)
     threads, message, code = u32(threads, "threads")
     if not threads then return nil, message, code end
     local rc = C.vdb_set_threads(h, threads)
+    if rc ~= 0 then return failure(rc) end
+    return true
+end
+
+--- idx:set_disk_cache(bytes) -> true, or nil, message, code: keep up to bytes
+--- (a number or uint64_t cdata) of node blocks of a vdb.open(path, {disk=true})
+--- index in memory, top graph levels first; 0 empties it. VDB_EINVAL otherwise.
+function Index:set_disk_cache(bytes)
+    local h, message, code = live(self)
+    if not h then return nil, message, code end
+    bytes, message, code = one_id(bytes, "bytes")
+    if not bytes then return nil, message, code end
+    local rc = C.vdb_set_disk_cache(h, bytes)
     if rc ~= 0 then return failure(rc) end
     return true
 end

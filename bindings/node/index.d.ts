@@ -84,6 +84,16 @@ export interface OpenOptions {
    * the rest dropped (a writable open cuts them off the journal).
    */
   recover?: boolean;
+  /**
+   * Disk-resident search (VDB_OPEN_DISK) of an index saved with codes (int8
+   * or pq): the codes stay in memory and each node a search expands, its
+   * vector and links, is read straight from the disk; the same ids and
+   * distances as the mapped index. Memory is the codes plus the cache that
+   * setDiskCache() sets (none at first). Read-only; throws VDB_EINVAL with
+   * writable or populate, on an index without codes, or with journal changes
+   * not yet saved into the file.
+   */
+  disk?: boolean;
 }
 
 /** An allow-list of ids: an array of numbers (safe integers) or bigints, a Set of them, or a BigUint64Array. */
@@ -233,6 +243,12 @@ export class Index {
   commit(): this;
   /** Worker threads for add, upsert, build, save and batch search; 0 = all cores. */
   setThreads(threads: number): this;
+  /**
+   * Keep up to `bytes` of node blocks of an index opened with { disk: true } in memory, the graph's top levels first,
+   * so searches do not read them; replaces the cache there was, 0 empties it. Throws VDB_EINVAL on an index not opened
+   * with disk, VDB_EIO when a read fails. Like add, it throws VDB_EINVAL while a searchAsync runs.
+   */
+  setDiskCache(bytes: number | bigint): this;
   /** Release the index now; running async searches finish first. Closing twice is harmless. */
   close(): void;
 }

@@ -378,6 +378,25 @@ set coded_opened [vdb::Index_open $coded_path]
 check "open keeps codes and rerank" [expr {[codes_and_rerank $coded_opened] eq [list $vdb::VDB_CODES_INT8 0 20]}]
 check "the opened index with codes answers as the one saved" \
     [expr {[$coded_opened search [lindex $queries 0] $k 64] eq [$coded search [lindex $queries 0] $k 64]}]
+# Disk-resident (VDB_OPEN_DISK): the mapped index's answers, with and without a cache.
+set coded_disk [vdb::Index_open $coded_path $vdb::VDB_OPEN_DISK]
+set same_disk 1
+foreach cache {none 0 65536 67108864} {
+    if {$cache ne "none"} { $coded_disk set_disk_cache $cache }
+    foreach query [lrange $queries 0 9] {
+        if {[$coded_disk search $query $k 64] ne [$coded_opened search $query $k 64]} { set same_disk 0 }
+    }
+}
+check "VDB_OPEN_DISK answers as the mapped index, with and without set_disk_cache" $same_disk
+check "the raw vdb_set_disk_cache" [expr {[vdb::vdb_set_disk_cache [$coded_disk handle] 0] == $vdb::VDB_OK}]
+expect_error "a disk index is read-only" VDB_EREADONLY { $coded_disk delete {1} }
+vdb::delete_Index $coded_disk
+expect_error "VDB_OPEN_DISK with VDB_OPEN_WRITABLE" VDB_EINVAL {
+    vdb::Index_open $coded_path [expr {$vdb::VDB_OPEN_DISK | $vdb::VDB_OPEN_WRITABLE}] }
+set raised [catch { vdb::Index_open $path $vdb::VDB_OPEN_DISK } message]
+check "VDB_OPEN_DISK on an index without codes raises VDB_EINVAL naming codes" \
+    [expr {$raised && [string match "*VDB_EINVAL*codes*" $message]}] $message
+expect_error "set_disk_cache on an index not opened VDB_OPEN_DISK" VDB_EINVAL { $coded_opened set_disk_cache 1048576 }
 vdb::delete_Index $coded_opened
 vdb::delete_Index $coded
 set raw_rows [file join $scratch coded.f32]

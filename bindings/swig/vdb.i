@@ -17,7 +17,7 @@
  *    (Tcl, Perl 5 and Python 3 here): add(list of floats, list of ids),
  *    search(list of floats, k, ef, filter) -> [ids, distances],
  *    delete(list of ids), upsert(floats, ids), get(id) -> list of floats,
- *    commit() (vdb_commit).
+ *    commit() (vdb_commit), set_disk_cache(bytes) (vdb_set_disk_cache).
  *  - Class Filter: an allow-list of ids (vdb_filter_create) that any number
  *    of searches may share; in Tcl a search also takes the list itself.
  *    Predicate filters (vdb_filter_from_fn) are not offered: a script's
@@ -512,7 +512,9 @@ typedef struct vdb_swig_index {} vdb_swig_index;
      * changes of its journal, PATH-journal, applied. flags: VDB_OPEN_*
      * or-ed; read-only without VDB_OPEN_WRITABLE (one writable open of a
      * file at a time: another raises VDB_EBUSY); VDB_OPEN_RECOVER applies
-     * the intact commits of a damaged journal instead of raising VDB_EFORMAT. */
+     * the intact commits of a damaged journal instead of raising VDB_EFORMAT;
+     * VDB_OPEN_DISK searches an index saved with codes from the disk (the
+     * same results; read-only, see set_disk_cache). */
     static vdb_swig_index *open(const char *path, uint32_t flags = VDB_OPEN_DEFAULT) {
         vdb_index *handle = NULL;
         int rc = vdb_open(&handle, path, flags);
@@ -681,6 +683,14 @@ typedef struct vdb_swig_index {} vdb_swig_index;
     void set_threads(uint32_t threads) {
         vdb_index *h = vdb_swig_live($self);
         if (h) vdb_swig_check(vdb_set_threads(h, threads));
+    }
+
+    /* set_disk_cache(bytes): keep up to bytes of node blocks of an index
+     * opened with VDB_OPEN_DISK in memory, top graph levels first; 0 empties
+     * the cache (vdb_set_disk_cache). VDB_EINVAL on any other index. */
+    void set_disk_cache(uint64_t bytes) {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_set_disk_cache(h, bytes));
     }
 
     /* Vectors the index holds (deleted ones not counted). */

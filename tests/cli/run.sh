@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `vdb` command-line tool on a small data set: build,
-# info, search, indexes with int8 and pq codes, delete, add, upsert, search --filter, the journal beside an
+# info, search, indexes with int8 and pq codes, disk-resident search (--disk), delete, add, upsert, search --filter, the journal beside an
 # index (a program holding it writable; a damaged one and --recover), and
 # every kind of bad input. Each change is followed by `vdb verify`, and each refused change by
 # a byte comparison with the file before it, so an index is never seen
@@ -225,6 +225,46 @@ check "bench's JSON names the pq codes and their bytes" grep -q '"codes": "pq", 
 refused "build --code-bytes without pq" 2 "--code-bytes is for --codes pq" build data.npy bad.vdb --codes int8 --code-bytes 4
 refused "build --code-bytes past the dimension" 1 "code_bytes 17 is more than the dimension 16" \
     build data.npy bad.vdb --codes pq --code-bytes 17
+
+# --- disk-resident search (--disk, --cache-mb): the mapped index's output ---
+ok "build --codes int8 for disk-resident search" build data.npy disk.vdb --codes int8 --m 8 --ef-construction 64 --threads 1
+ok "search mapped" search disk.vdb extra.npy --k 10 --ef 32
+mapped_out=$out
+ok "search --disk" search disk.vdb extra.npy --k 10 --ef 32 --disk
+check "search --disk prints what the mapped search prints" [ "$out" = "$mapped_out" ]
+for mb in 0 1 64; do
+    ok "search --disk --cache-mb $mb" search disk.vdb extra.npy --k 10 --ef 32 --disk --cache-mb "$mb"
+    check "search --disk --cache-mb $mb prints what the mapped search prints" [ "$out" = "$mapped_out" ]
+done
+printf '0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1.1 1.2 1.3 1.4 1.5 1.6\n' >one-query.txt
+run search disk.vdb --k 5 <one-query.txt
+stdin_mapped="$status:$out"
+check "search from stdin finds 5" grep -Eq '^0:query 0:( [0-9]+:[^ ]+){5}$' <<<"$stdin_mapped"
+run search disk.vdb --k 5 --disk --cache-mb 1 <one-query.txt
+check "search --disk from stdin prints what the mapped search prints" [ "$status:$out" = "$stdin_mapped" ]
+ok "search pq mapped" search pq.vdb extra.npy --k 10
+mapped_out=$out
+ok "search pq --disk --cache-mb 1" search pq.vdb extra.npy --k 10 --disk --cache-mb 1
+check "search --disk of a pq index prints what the mapped search prints" [ "$out" = "$mapped_out" ]
+refused "search --cache-mb without --disk" 2 "--cache-mb .*give --disk too" search disk.vdb extra.npy --cache-mb 1
+refused "search --disk of an index without codes" 1 "has no codes.*VDB_OPEN_DISK|VDB_OPEN_DISK.*codes" \
+    search data.vdb extra.npy --disk
+refused "search --cache-mb past 2^44" 2 "--cache-mb 17592186044416 is too large" \
+    search disk.vdb extra.npy --disk --cache-mb 17592186044416
+run search --help
+check "search --help describes --disk and --cache-mb" \
+    bash -c 'grep -q -- "--disk  .*VDB_OPEN_DISK" <<<"$1" && grep -q -- "--cache-mb N  .*with --disk" <<<"$1"' _ "$out"
+run info disk.vdb
+check "info: an index with codes opens disk-resident" grep -q '^disk  *yes (vdb search --disk)$' <<<"$out"
+run info data.vdb
+check "info: an index without codes does not" grep -q '^disk  *no (needs codes' <<<"$out"
+ok "bench --disk --cache-mb" bench disk.vdb --disk --cache-mb 1 --nq 20 --threads 1 --json
+check "bench's JSON says disk and the cache" grep -q '"disk": true, "cache_mb": 1' <<<"$out"
+ok "bench --disk, the table" bench disk.vdb --disk --nq 20 --threads 1
+check "bench's table says disk-resident" grep -q '^open: .*disk-resident, cache 0 MiB$' <<<"$out"
+refused "bench --cache-mb without --disk" 2 "--cache-mb .*give --disk too" bench disk.vdb --cache-mb 1
+refused "bench --disk of a vector file" 2 "--disk and --cache-mb open an index file" bench data.npy --disk
+refused "bench --disk of an index without codes" 1 "no codes" bench data.vdb --disk
 
 # --- delete ----------------------------------------------------------------
 printf '20\n21\n\n  22  \n' >doomed.txt

@@ -45,6 +45,8 @@ void bench_print_json(const bench_report *r)
     json_string(r->source);
     printf(", \"mode\": \"%s\", \"%s\": ", r->built ? "build" : "open", r->built ? "build_seconds" : "open_seconds");
     json_number(r->load_seconds);
+    if (!r->built)
+        printf(", \"disk\": %s, \"cache_mb\": %llu", r->disk ? "true" : "false", (unsigned long long)r->cache_mb);
     if (r->built) {
         printf(", \"build_rows_per_second\": ");
         json_number(r->load_seconds > 0 ? (double)r->count / r->load_seconds : NAN);
@@ -97,6 +99,9 @@ void bench_print_table(const bench_report *r)
     if (r->built)
         printf("build:   %.2f s (%.0f rows/s) on %u threads, from %s\n", r->load_seconds,
                r->load_seconds > 0 ? (double)r->count / r->load_seconds : 0.0, r->threads, r->source);
+    else if (r->disk)
+        printf("open:    %.3f ms, %s, disk-resident, cache %llu MiB\n", r->load_seconds * 1e3, r->source,
+               (unsigned long long)r->cache_mb);
     else
         printf("open:    %.3f ms, %s\n", r->load_seconds * 1e3, r->source);
     if (r->query_source)

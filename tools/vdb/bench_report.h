@@ -21,7 +21,9 @@ typedef struct bench_row {
 typedef struct bench_report {
     const char *source;     /* the VECTORS or INDEX argument */
     int built;              /* 1: built in memory from a vector file; 0: an index file opened */
-    double load_seconds;    /* build time (vdb_build calls) or vdb_open time */
+    double load_seconds;    /* build time (vdb_build calls) or vdb_open time (and vdb_set_disk_cache's) */
+    int disk;               /* opened disk-resident (VDB_OPEN_DISK) */
+    uint64_t cache_mb;      /* with disk: MiB of node blocks cached (vdb_set_disk_cache) */
     const char *truth_path; /* where ground-truth rows came from, NULL when none */
     uint64_t first, count;  /* the rows the index holds (and the ground truth covers) */
     uint32_t dim;

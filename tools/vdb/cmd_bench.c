@@ -69,6 +69,11 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
                            "  --recover             apply the intact commits of a damaged INDEX-journal and\n"
                            "                        leave out the rest (the journal is not changed); without\n"
                            "                        it such a journal is an error\n"
+                           "  --disk                search from the disk (VDB_OPEN_DISK; needs an index with\n"
+                           "                        codes): vdb search --help\n"
+                           "  --cache-mb N          with --disk: N MiB of node blocks kept in memory, top\n"
+                           "                        graph levels first (default 0); the open time includes\n"
+                           "                        filling it\n"
                            "Queries:\n"
                            "  --queries FILE        query vectors (raw files: the index's dimension)\n"
                            "  --nq N                random queries, uniform [0,1) (default 1000); with\n"
@@ -96,7 +101,8 @@ typedef struct bench_args {
     uint32_t dim, m, ef_construction, threads, k, rerank, code_bytes;
     uint64_t seed, first, count, nq, query_seed, query_first;
     const char *metric, *codes, *vectors, *queries, *ef_list;
-    int json, recover;
+    int json, recover, disk;
+    uint64_t cache_mb;
 } bench_args;
 
 enum {
@@ -120,6 +126,8 @@ enum {
     O_CODES,
     O_RERANK,
     O_CODE_BYTES,
+    O_DISK,
+    O_CACHE_MB,
     N_OPTS
 };
 
@@ -157,14 +165,29 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
             cli_usage_error("bench", "--first and --count choose ground-truth rows; they need --vectors");
             return CLI_EXIT_USAGE;
         }
+        if (opts[O_CACHE_MB].seen && !a->disk) {
+            cli_usage_error("bench", "--cache-mb is the cache of a disk-resident search: give --disk too");
+            return CLI_EXIT_USAGE;
+        }
+        if (a->cache_mb > UINT64_MAX >> 20) {
+            cli_usage_error("bench", "--cache-mb %llu is too large", (unsigned long long)a->cache_mb);
+            return CLI_EXIT_USAGE;
+        }
         vdb_index *index;
         double start = timing_now();
-        int rc = vdb_open(&index, path, a->recover ? VDB_OPEN_RECOVER : VDB_OPEN_DEFAULT);
-        rep->load_seconds = timing_now() - start;
+        int rc = vdb_open(&index, path, (a->recover ? VDB_OPEN_RECOVER : 0) | (a->disk ? VDB_OPEN_DISK : 0));
         if (rc != VDB_OK) {
             cli_file_error("bench", rc, "cannot open index", path);
             return CLI_EXIT_FAIL;
         }
+        if (a->cache_mb && (rc = vdb_set_disk_cache(index, a->cache_mb << 20)) != VDB_OK) {
+            cli_lib_error("bench", rc, "--cache-mb %llu", (unsigned long long)a->cache_mb);
+            vdb_close(index);
+            return CLI_EXIT_FAIL;
+        }
+        rep->load_seconds = timing_now() - start;
+        rep->disk = a->disk;
+        rep->cache_mb = a->cache_mb;
         if (a->dim && a->dim != vdb_dim(index)) {
             cli_error("bench", "dimension mismatch: --dim %u, but the index has %u", a->dim, vdb_dim(index));
             vdb_close(index);
@@ -185,6 +208,10 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     }
     if (a->recover) {
         cli_usage_error("bench", "--recover is for an index file's journal; '%s' is a vector file", path);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->disk || opts[O_CACHE_MB].seen) {
+        cli_usage_error("bench", "--disk and --cache-mb open an index file; '%s' is a vector file", path);
         return CLI_EXIT_USAGE;
     }
     if (a->dim == 0 && vec_file_needs_dim(path)) {
@@ -486,6 +513,8 @@ int cmd_bench(int argc, char **argv)
         [O_CODES] = {"codes", CLI_STRING, &a.codes, 0},
         [O_RERANK] = {"rerank", CLI_U32, &a.rerank, 0},
         [O_CODE_BYTES] = {"code-bytes", CLI_U32, &a.code_bytes, 0},
+        [O_DISK] = {"disk", CLI_FLAG, &a.disk, 0},
+        [O_CACHE_MB] = {"cache-mb", CLI_U64, &a.cache_mb, 0},
     };
     const char *pos[1];
     size_t npos = 0;

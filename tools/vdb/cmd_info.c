@@ -31,6 +31,9 @@ static const char HELP[] = "usage: vdb info INDEX [--recover]\n"
                            "           vectors, 4096 for pq; until then searches read the float32 rows)\n"
                            "  rerank   with codes: how many of a search's best candidates by code get\n"
                            "           their exact distance; 0 = all ef of them\n"
+                           "  disk     whether INDEX opens for disk-resident search (vdb search --disk,\n"
+                           "           VDB_OPEN_DISK): it needs codes, a file saved with them, and no\n"
+                           "           journal changes the file does not hold yet; if not, why not\n"
                            "  journal  the size of INDEX-journal, where a program holding INDEX open\n"
                            "           writable keeps its changes until a save in place (a checkpoint)\n"
                            "           folds them into the file; 'none' when there is none\n"
@@ -40,6 +43,22 @@ static const char HELP[] = "usage: vdb info INDEX [--recover]\n"
                            "              journal is an error\n"
                            "  -h, --help  show this help\n";
 /* clang-format on */
+
+/* Whether the file opens disk-resident: the library is asked (an O(1) open), since that rests on the file's format. */
+static void print_disk(const char *path, const vdb_config *cfg, int recover)
+{
+    if (cfg->codes == VDB_CODES_NONE) {
+        printf("disk             no (needs codes: vdb build --codes int8 or pq)\n");
+        return;
+    }
+    vdb_index *disk;
+    if (vdb_open(&disk, path, VDB_OPEN_DISK | (recover ? VDB_OPEN_RECOVER : 0)) == VDB_OK) {
+        printf("disk             yes (vdb search --disk)\n");
+        vdb_close(disk);
+    } else {
+        printf("disk             no: %s\n", vdb_last_error());
+    }
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -96,6 +115,7 @@ int cmd_info(int argc, char **argv)
            cfg.codes == VDB_CODES_NONE ? " (unused without codes)"
            : cfg.rerank == 0           ? " (all ef candidates)"
                                        : "");
+    print_disk(path, &cfg, recover);
     if (size >= 0)
         printf("file size        %lld bytes (%.1f MiB)\n", size, (double)size / (1024.0 * 1024.0));
     /* The journal is named after the file, not a symlink to it (docs/format.md, "Journal"). */

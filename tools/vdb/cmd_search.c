@@ -2,7 +2,9 @@
  * `vdb search`: k nearest neighbours for queries from a vector file or from
  * text on stdin. Stdin queries are answered one line at a time, and each
  * answer is flushed, so the command also works as a co-process fed by a pipe.
- * With --filter, every search goes through an allow-list filter.
+ * With --filter, every search goes through an allow-list filter; with --disk
+ * the index is opened disk-resident (VDB_OPEN_DISK), with --cache-mb of its
+ * node blocks kept in memory.
  */
 #include "cli_args.h"
 #include "commands.h"
@@ -43,6 +45,12 @@ static const char HELP[] = "usage: vdb search INDEX [QUERIES] [options]\n"
                            "  --recover      apply the intact commits of a damaged INDEX-journal and leave\n"
                            "                 out the rest (the journal is not changed); without it such a\n"
                            "                 journal is an error\n"
+                           "  --disk         search INDEX from the disk (VDB_OPEN_DISK): only its codes are\n"
+                           "                 held in memory, and each node a search expands is read from\n"
+                           "                 the file; the same results as without it. INDEX must have\n"
+                           "                 codes (vdb build --codes int8 or pq) and no unsaved journal\n"
+                           "  --cache-mb N   with --disk: keep N MiB of node blocks in memory, the graph's\n"
+                           "                 top levels first (default 0)\n"
                            "  -h, --help     show this help\n";
 /* clang-format on */
 
@@ -154,13 +162,17 @@ int cmd_search(int argc, char **argv)
 {
     uint32_t k = 10, ef = 0, dim = 0;
     const char *filter_path = NULL;
-    int recover = 0;
-    cli_opt opts[] = {
-        {"k", CLI_U32, &k, 0},
-        {"ef", CLI_U32, &ef, 0},
-        {"dim", CLI_U32, &dim, 0},
-        {"filter", CLI_STRING, &filter_path, 0},
-        {"recover", CLI_FLAG, &recover, 0},
+    int recover = 0, disk = 0;
+    uint64_t cache_mb = 0;
+    enum { O_K, O_EF, O_DIM, O_FILTER, O_RECOVER, O_DISK, O_CACHE_MB, N_OPTS };
+    cli_opt opts[N_OPTS] = {
+        [O_K] = {"k", CLI_U32, &k, 0},
+        [O_EF] = {"ef", CLI_U32, &ef, 0},
+        [O_DIM] = {"dim", CLI_U32, &dim, 0},
+        [O_FILTER] = {"filter", CLI_STRING, &filter_path, 0},
+        [O_RECOVER] = {"recover", CLI_FLAG, &recover, 0},
+        [O_DISK] = {"disk", CLI_FLAG, &disk, 0},
+        [O_CACHE_MB] = {"cache-mb", CLI_U64, &cache_mb, 0},
     };
     const char *pos[2];
     size_t npos = 0;
@@ -182,6 +194,14 @@ int cmd_search(int argc, char **argv)
     const char *queries_path = npos == 2 && strcmp(pos[1], "-") != 0 ? pos[1] : NULL;
     if (queries_path && dim == 0 && vec_file_needs_dim(queries_path)) {
         cli_usage_error("search", "'%s' is a raw float32 file (no .fvecs/.npy suffix): give its --dim", queries_path);
+        return CLI_EXIT_USAGE;
+    }
+    if (opts[O_CACHE_MB].seen && !disk) {
+        cli_usage_error("search", "--cache-mb is the cache of a disk-resident search: give --disk too");
+        return CLI_EXIT_USAGE;
+    }
+    if (cache_mb > UINT64_MAX >> 20) {
+        cli_usage_error("search", "--cache-mb %llu is too large", (unsigned long long)cache_mb);
         return CLI_EXIT_USAGE;
     }
     if (filter_path && !queries_path && strcmp(filter_path, "-") == 0) {
@@ -208,9 +228,16 @@ int cmd_search(int argc, char **argv)
     }
 
     vdb_index *index;
-    int rc = vdb_open(&index, pos[0], recover ? VDB_OPEN_RECOVER : VDB_OPEN_DEFAULT);
+    uint32_t flags = (recover ? VDB_OPEN_RECOVER : 0) | (disk ? VDB_OPEN_DISK : 0);
+    int rc = vdb_open(&index, pos[0], flags);
     if (rc != VDB_OK) {
         cli_file_error("search", rc, "cannot open index", pos[0]);
+        vdb_filter_close(filter);
+        return CLI_EXIT_FAIL;
+    }
+    if (cache_mb && (rc = vdb_set_disk_cache(index, cache_mb << 20)) != VDB_OK) {
+        cli_lib_error("search", rc, "--cache-mb %llu", (unsigned long long)cache_mb);
+        vdb_close(index);
         vdb_filter_close(filter);
         return CLI_EXIT_FAIL;
     }

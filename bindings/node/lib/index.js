@@ -272,7 +272,7 @@ function createHandle(opts) {
   return out[0];
 }
 
-const OPEN_KEYS = ['verify', 'populate', 'writable', 'recover'];
+const OPEN_KEYS = ['verify', 'populate', 'writable', 'recover', 'disk'];
 const CHANGE_KEYS = ['progress'];
 
 // The progress function of add() or build() options, or null.
@@ -339,13 +339,17 @@ class Index {
   }
 
   /**
-   * A saved index, mapped in O(1). opts: { verify, populate, writable, recover }.
+   * A saved index, mapped in O(1). opts: { verify, populate, writable, recover, disk }.
    * Read-only unless writable: then it takes add, upsert and delete (its
    * links and ids are copied to memory), each also written to the journal
    * `${path}-journal`; commit() makes them durable, save(path) folds them
    * into the file. One writable open of a file at a time (VDB_EBUSY).
    * Every open applies the journal's committed changes; recover applies
    * the intact commits of a damaged journal instead of refusing it.
+   * disk: disk-resident search of an index saved with codes (int8 or pq):
+   * the codes stay in memory and each node a search expands is read from
+   * the disk; the same ids and distances as the mapped index. Read-only;
+   * VDB_EINVAL with writable or populate, or on an index without codes.
    */
   static open(path, opts = {}) {
     if (typeof path !== 'string') throw invalid('path must be a string');
@@ -358,6 +362,7 @@ class Index {
     if (opts.populate) flags |= K.VDB_OPEN_POPULATE;
     if (opts.writable) flags |= K.VDB_OPEN_WRITABLE;
     if (opts.recover) flags |= K.VDB_OPEN_RECOVER;
+    if (opts.disk) flags |= K.VDB_OPEN_DISK;
     const out = [null];
     check(C.vdb_open(out, path, flags));
     return new Index(ADOPT, out[0]);
@@ -686,6 +691,17 @@ class Index {
    */
   commit() {
     check(C.vdb_commit(this.#writable('commit')));
+    return this;
+  }
+
+  /**
+   * Keep up to `bytes` (a number or bigint) of node blocks of an index opened
+   * with { disk: true } in memory, top graph levels first; 0 empties the
+   * cache. VDB_EINVAL on an index not opened with disk.
+   */
+  setDiskCache(bytes) {
+    const size = u64(bytes, 'bytes');
+    check(C.vdb_set_disk_cache(this.#writable('setDiskCache'), size));
     return this;
   }
 

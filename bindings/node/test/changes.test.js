@@ -240,7 +240,7 @@ test('a read-only index refuses changes, saying to open it writable', () => {
     assert.deepEqual(index.get(1), Float32Array.from(row(1)));
     index.close();
   }
-  throwsCode(() => Index.open(file, { writeable: true }), 'VDB_EINVAL', /unknown option 'writeable' \(known: verify, populate, writable, recover\)/);
+  throwsCode(() => Index.open(file, { writeable: true }), 'VDB_EINVAL', /unknown option 'writeable' \(known: verify, populate, writable, recover, disk\)/);
 });
 
 test('an index over a mapped vector file takes delete, not add or upsert', () => {

@@ -9,6 +9,8 @@
     index = vdb.Index.open("vectors.vdb")             # O(1): maps the file, read-only
 
     index = vdb.Index.open("vectors.vdb", writable=True)   # one writer at a time (vdb.BusyError)
+    index = vdb.Index.open("coded.vdb", disk=True)  # an index saved with codes, searched from the disk
+    index.set_disk_cache(64 << 20)                    # keep the top levels' blocks in memory
     index.delete([3, 4]); index.upsert(vectors[:2], ids=[10, 11])
     vector = index.get(10); 3 in index                # False: deleted
     ids, distances = index.search(query, k=10, filter=allowed_ids)       # or filter=lambda id: ...

@@ -188,8 +188,8 @@ class Index:
     Threads: :meth:`search`, :meth:`get`, ``in`` and :meth:`save` may run from
     many threads at once (the GIL is released in C); :meth:`add`,
     :meth:`upsert`, :meth:`delete`, :meth:`build`, :meth:`commit`,
-    :meth:`set_threads` and :meth:`close` wait for running calls and then run
-    alone.
+    :meth:`set_threads`, :meth:`set_disk_cache` and :meth:`close` wait for
+    running calls and then run alone.
 
     The index is a context manager; leaving the ``with`` block closes it. Any
     call on a closed index raises :class:`InvalidArgumentError` (a
@@ -268,6 +268,7 @@ class Index:
         populate: bool = False,
         writable: bool = False,
         recover: bool = False,
+        disk: bool = False,
     ) -> "Index":
         """Map a saved index. Only the header is read: O(1) in the index size.
 
@@ -295,6 +296,14 @@ class Index:
                 (FormatError, naming the commit); with ``recover=True`` the
                 commits before the damage are applied instead, the rest are
                 dropped, and a writable open cuts them off the journal.
+            disk: disk-resident search, for an index far larger than memory.
+                It needs an index saved with codes (``codes="int8"`` or
+                ``"pq"``): the codes stay in memory, and each node a search
+                expands is read, vector and links in one block, straight from
+                the disk (no page cache). Results are the same ids and
+                distances as without `disk`. Memory is the codes plus the
+                cache that :meth:`set_disk_cache` sets (none at first). The
+                index is read-only; not with `writable` or `populate`.
 
         Raises:
             VdbIOError: missing path, a directory, unreadable; a journal that
@@ -303,6 +312,9 @@ class Index:
                 journal, or one that extends another version of the file.
             VersionError: a newer file format.
             BusyError: ``writable=True`` and the file is open writable elsewhere.
+            InvalidArgumentError: ``disk=True`` with ``writable`` or
+                ``populate``, on an index without codes, or with journal
+                changes not yet saved into the file.
         """
         flags = lib.VDB_OPEN_DEFAULT
         if verify:
@@ -313,6 +325,8 @@ class Index:
             flags |= lib.VDB_OPEN_WRITABLE
         if recover:
             flags |= lib.VDB_OPEN_RECOVER
+        if disk:
+            flags |= lib.VDB_OPEN_DISK
         out = ffi.new("vdb_index **")
         _check(lib.vdb_open(out, _path(path), flags))
         return cls._from_handle(out[0])
@@ -657,6 +671,26 @@ class Index:
         handle = self._write()
         try:
             _check(lib.vdb_set_threads(handle, threads))
+        finally:
+            self._guard.exit_write()
+
+    def set_disk_cache(self, bytes: int) -> None:
+        """Keep up to `bytes` of node blocks of an index opened with
+        ``disk=True`` in memory, so that searches do not read them: the
+        graph's top levels first, then each level down. The blocks are read
+        now; this replaces the cache there was, and 0 empties it. A block is
+        about 2 KiB for 384 floats, so 64 MiB holds about 30,000 nodes.
+        Waits for running calls and then runs alone.
+
+        Raises:
+            InvalidArgumentError: an index not opened with ``disk=True``, or
+                `bytes` not an integer in 0..2**64-1.
+            VdbIOError: a read failed (the cache is then empty).
+        """
+        size = _uint("bytes", bytes, _U64_MAX)
+        handle = self._write()
+        try:
+            _check(lib.vdb_set_disk_cache(handle, size))
         finally:
             self._guard.exit_write()
 
