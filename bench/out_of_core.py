@@ -167,9 +167,9 @@ def child_build(system: str, spec: dict) -> dict:
     t0 = time.perf_counter()
     if system.startswith("libvdb"):  # over the mapped vector file: the rows never enter the heap
         vdb = adapter.vdb
-        codes = {"codes": adapter.codes} if adapter.codes else {}
         adapter.index = vdb.Index.map_vectors(spec["base"], m=spec["M"], ef_construction=spec["ef_construction"],
-                                              threads=systems.all_cores(), seed=systems.SEED, **codes)
+                                              threads=systems.all_cores(), seed=systems.SEED,
+                                              **adapter.code_options(spec["dim"]))
         adapter.index.build(0, spec["rows"])
         how = "Index.map_vectors(base.npy).build(0, rows)"
     else:
@@ -223,12 +223,57 @@ def child_search(system: str, spec: dict) -> dict:
             "major_faults_per_query": (faults2 - faults1) / done, "version": adapter.version()}
 
 
+def read_bytes() -> int:
+    """Bytes this process has read from the disk, direct reads included (/proc/self/io)."""
+    with open("/proc/self/io") as f:
+        for line in f:
+            if line.startswith("read_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
+def child_disk(system: str, spec: dict) -> dict:
+    """Disk-resident searches (VDB_OPEN_DISK) at each ef: one query a call on one thread, then batches on two."""
+    import vdb
+
+    queries = np.ascontiguousarray(np.load(spec["queries"]), dtype=np.float32)
+    truth = np.load(spec["gt"])
+    k, n = spec["k"], min(len(queries), spec["disk_queries"])
+    t0, bytes0 = time.perf_counter(), read_bytes()
+    index = vdb.Index.open(spec["index"], disk=True)
+    index.set_disk_cache(spec["disk_cache_mb"] << 20)
+    load = {"load_seconds": time.perf_counter() - t0, "load_read_bytes": read_bytes() - bytes0,
+            "memory_after_load": systems.memory()}
+    runs = []
+    for ef in spec["disk_efs"]:
+        lat, found = [], np.empty((n, k), dtype=np.int64)
+        index.set_threads(1)
+        bytes0, start = read_bytes(), time.perf_counter_ns()
+        for i in range(n):
+            t = time.perf_counter_ns()
+            found[i] = index.search(queries[i], k=k, ef=ef)[0]
+            lat.append(time.perf_counter_ns() - t)
+        seconds, read = (time.perf_counter_ns() - start) / 1e9, read_bytes() - bytes0
+        run = {"ef": ef, "queries": n, "recall": systems.recall_at(found, truth[:n], k), "qps_1_thread": n / seconds,
+               "p50_ms": float(np.percentile(lat, 50)) / 1e6, "p99_ms": float(np.percentile(lat, 99)) / 1e6,
+               "read_bytes_per_query": read / n, "reads_per_query": read / n / 4096}
+        index.set_threads(2)
+        t = time.perf_counter()
+        index.search(queries[:n], k=k, ef=ef)
+        run["qps_2_threads"] = n / (time.perf_counter() - t)
+        runs.append(run)
+    return {"how": f"Index.open(path, disk=True), set_disk_cache({spec['disk_cache_mb']} MiB)", **load,
+            "disk_cache_mb": spec["disk_cache_mb"], "runs": runs, "memory_after": systems.memory(),
+            "version": vdb.__version__}
+
+
 def child_main(mode: str, system: str, spec_path: str, out_path: str) -> int:
     with open(spec_path) as f:
         spec = json.load(f)
     result = {"system": system, "mode": mode, "status": "ok"}
     try:
-        result.update(child_build(system, spec) if mode == "build" else child_search(system, spec))
+        child = {"build": child_build, "search": child_search, "disk": child_disk}[mode]
+        result.update(child(system, spec))
     except Exception as err:  # reported, not raised: the parent keeps the row
         result.update(status="error", error=f"{type(err).__name__}: {err}")
     with open(out_path + ".tmp", "w") as f:
@@ -270,6 +315,11 @@ def parse_args(argv):
     p.add_argument("--timeout", type=int, default=7200, help="seconds per child (default 7200)")
     p.add_argument("--index-dir", default=os.path.join(datasets.DATA, "out-of-core"),
                    help="where the indexes are kept between runs (default bench/data/out-of-core)")
+    p.add_argument("--disk-efs", default="64,128,256",
+                   help="ef values of the disk-resident searches of libvdb indexes with codes (default 64,128,256)")
+    p.add_argument("--disk-queries", type=int, default=1000, help="queries of each disk-resident run (default 1000)")
+    p.add_argument("--disk-cache-mb", type=int, default=32,
+                   help="vdb_set_disk_cache of the disk-resident searches, MiB (default 32)")
     p.add_argument("--rebuild", action="store_true", help="build even when an index file from an earlier run exists")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--tag", default="")
@@ -294,7 +344,7 @@ def main(argv=None) -> int:
         for system in names:
             index = os.path.join(args.index_dir, f"{system}-{key}{systems.ADAPTERS[system].file_suffix}")
             row = results[system] = {"system": system, "index": index}
-            build_spec = {"base": paths["base"], "rows": paths["rows"], "M": args.M,
+            build_spec = {"base": paths["base"], "rows": paths["rows"], "dim": args.dim, "M": args.M,
                           "ef_construction": args.ef_construction, "save": index}
             if args.rebuild or not os.path.exists(index + ".build.json"):
                 with memory_cgroup(args.build_limit_mb << 20) as cg:
@@ -332,13 +382,27 @@ def main(argv=None) -> int:
                                              f"{limited['major_faults_per_query']:.0f} major faults/query"
                                              if limited["status"] == "ok" else f" ({limited.get('error')})"))
             row["search"] = {"free": free, "limited": limited}
+            if system.startswith("libvdb") and systems.ADAPTERS[system].codes and args.disk_efs:
+                disk_spec = dict(search_spec, disk_efs=[int(e) for e in args.disk_efs.split(",")],
+                                 disk_queries=args.disk_queries, disk_cache_mb=args.disk_cache_mb)
+                drop_page_cache()
+                with memory_cgroup(args.limit_mb << 20) as cg:
+                    log(f"search {system} disk-resident: {args.limit_mb} MB cgroup, cold page cache ...")
+                    disk = run_child("disk", system, disk_spec, work, cg, args.timeout)
+                for r in disk.get("runs", []):
+                    log(f"  ef {r['ef']}: recall {r['recall']:.4f}, {r['qps_1_thread']:.0f} QPS on 1 thread, "
+                        f"{r['qps_2_threads']:.0f} on 2, p99 {r['p99_ms']:.2f} ms, {r['reads_per_query']:.0f} reads/query")
+                if disk["status"] != "ok":
+                    log(f"  {disk['status']} ({disk.get('error')})")
+                row["disk"] = disk
     now = _dt.datetime.now(_dt.timezone.utc)
     result = {"harness": "bench/out_of_core.py",
               "command": " ".join([os.path.relpath(sys.executable), "bench/out_of_core.py"] + (argv or sys.argv[1:])),
               "utc": now.isoformat(timespec="seconds"), "wall_seconds": time.time() - started, "machine": machine(),
               "dataset": {k: paths[k] for k in ("description", "rows", "dim", "nq")},
               "base_bytes": os.path.getsize(paths["base"]),
-              "params": {k: getattr(args, k) for k in ("M", "ef_construction", "ef", "k", "limit_mb", "build_limit_mb")},
+              "params": {k: getattr(args, k) for k in ("M", "ef_construction", "ef", "k", "limit_mb", "build_limit_mb",
+                                                       "disk_cache_mb")},
               "systems": list(results.values())}
     os.makedirs(args.out, exist_ok=True)
     stem = args.tag or f"out-of-core-{paths['rows']}-{now.strftime('%Y%m%dT%H%M%SZ')}"
@@ -379,6 +443,19 @@ def markdown(result: dict) -> str:
                    f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['major_faults_per_query']:.1f} | "
                    f"{_mib(mem.get('peak_rss'))} | {_mib(mem.get('anon_rss'))} | {_same(r)} |"
                    if ok else "- | - | - | - | - | - | - | - | - | - |"))
+    disk_rows = [(s["system"], r, s["disk"]) for s in result["systems"] if s.get("disk", {}).get("status") == "ok"
+                 for r in s["disk"]["runs"]]
+    if disk_rows:
+        lines += ["", f"Disk-resident (`Index.open(path, disk=True)`, a {p.get('disk_cache_mb', '-')} MiB block cache) in a "
+                  f"{p['limit_mb']} MB cgroup after dropping the page cache: QPS of one query a call on one thread "
+                  "(p50, p99 of those calls) and of batches on two threads; reads are 4 KiB, counted by /proc/self/io.", "",
+                  f"| system | ef | recall@{p['k']} | QPS 1 thread | QPS 2 threads | p50 ms | p99 ms | reads / query "
+                  "| KiB / query | peak RSS MiB | anon RSS MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, r, d in disk_rows:
+            mem = d.get("memory_after") or {}
+            lines.append(f"| {name} | {r['ef']} | {r['recall']:.4f} | {r['qps_1_thread']:.0f} | {r['qps_2_threads']:.0f} | "
+                         f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['reads_per_query']:.0f} | "
+                         f"{r['read_bytes_per_query'] / 1024:.0f} | {_mib(mem.get('peak_rss'))} | {_mib(mem.get('anon_rss'))} |")
     lines += ["", f"Builds on all cores. Peak RSS counts mapped file pages too; anonymous RSS is the heap. When the "
               f"build in the {p['build_limit_mb']} MB cgroup failed, the figures are those of the build with no limit.", "",
               f"| system | build in a {p['build_limit_mb']} MB cgroup | build s | peak RSS MiB | anon RSS MiB after "

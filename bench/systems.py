@@ -79,6 +79,10 @@ class LibVdb(Adapter):
     file_suffix = ".vdb"
     codes = None  # searches read float32 rows only
 
+    def code_bytes(self, dim: int) -> int:
+        """PQ's bytes a vector: 0 for the library's default (dim / 8)."""
+        return 0
+
     def __init__(self) -> None:
         import vdb  # noqa: F401
 
@@ -98,10 +102,17 @@ class LibVdb(Adapter):
             ef_construction=ef_construction,
             threads=_threads(threads),
             seed=SEED,
-            **({"codes": self.codes} if self.codes else {}),
+            **self.code_options(data.shape[1]),
         )
         self.threads = _threads(threads)
         self.index.add(data)
+
+    def code_options(self, dim: int) -> dict:
+        """The Index keywords that give this system's codes."""
+        options = {"codes": self.codes} if self.codes else {}
+        if self.code_bytes(dim):
+            options["code_bytes"] = self.code_bytes(dim)
+        return options
 
     def save(self, path):
         self.index.save(path)
@@ -143,6 +154,16 @@ class LibVdbPq(LibVdb):
 
     name = "libvdb-pq"
     codes = "pq"
+
+
+class LibVdbPqFine(LibVdb):
+    """libvdb with PQ codes of two dimensions a byte (192 bytes for 384-d): finer codes for data PQ48 cannot rank."""
+
+    name = "libvdb-pq2"
+    codes = "pq"
+
+    def code_bytes(self, dim):
+        return dim // 2
 
 
 class Hnswlib(Adapter):
@@ -264,6 +285,7 @@ ADAPTERS = {
     "libvdb": LibVdb,
     "libvdb-int8": LibVdbInt8,
     "libvdb-pq": LibVdbPq,
+    "libvdb-pq2": LibVdbPqFine,
     "hnswlib": Hnswlib,
     "faiss": Faiss,
     "usearch": USearch,

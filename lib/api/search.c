@@ -18,18 +18,14 @@
 #include <string.h>
 
 enum { SEARCH_CHUNK = 4 };
+enum { DISK_CHUNK = 32 }; /* queries a thread of a disk-resident batch walks together, a few at a time */
 
 _Static_assert(sizeof(vdb_candidate) == sizeof(uint64_t), "a result (distance, node) fits an id's slot");
 
-static int search_one(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter,
-                      uint64_t *ids, float *distances, uint32_t *found)
+/* Turn the (distance, node) results a search left in the ids buffer into ids, in place, and pad to k. */
+static void results_to_ids(const vdb_index *index, uint32_t k, uint32_t count, uint64_t *ids, float *distances,
+                           uint32_t *found)
 {
-    uint32_t count = 0;
-    vdb_candidate *results = (vdb_candidate *)ids;
-    int code = filter ? vdb_filtered_search(index, query, k, ef, filter, VDB_FILTER_BY_COST, results, &count)
-                      : vdb_index_search(index, query, k, ef ? ef : index->config.ef_search, NULL, results, &count);
-    if (code != VDB_OK)
-        return code;
     for (uint32_t i = 0; i < k; i++) {
         vdb_candidate result = {INFINITY, VDB_NO_NODE};
         if (i < count)
@@ -40,7 +36,18 @@ static int search_one(const vdb_index *index, const float *query, uint32_t k, ui
     }
     if (found)
         *found = count;
-    return VDB_OK;
+}
+
+static int search_one(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter,
+                      uint64_t *ids, float *distances, uint32_t *found)
+{
+    uint32_t count = 0;
+    vdb_candidate *results = (vdb_candidate *)ids;
+    int code = filter ? vdb_filtered_search(index, query, k, ef, filter, VDB_FILTER_BY_COST, results, &count)
+                      : vdb_index_search(index, query, k, ef ? ef : index->config.ef_search, NULL, results, &count);
+    if (code == VDB_OK)
+        results_to_ids(index, k, count, ids, distances, found);
+    return code;
 }
 
 int vdb_search_filtered(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_filter *filter,
@@ -69,10 +76,31 @@ typedef struct {
     atomic_int failure;
 } batch_job;
 
+/* A disk-resident index walks a chunk's queries together, so that some go on while others wait on the disk. */
+static void search_chunk_on_disk(batch_job *job, uint64_t begin, uint64_t end)
+{
+    const vdb_index *index = job->index;
+    uint32_t k = job->k, found[DISK_CHUNK];
+    int code = vdb_index_search_many(index, job->queries + begin * index->config.dim, end - begin, k,
+                                     job->ef ? job->ef : index->config.ef_search,
+                                     (vdb_candidate *)(job->ids + begin * k), found);
+    if (code != VDB_OK) {
+        atomic_store(&job->failure, code);
+        return;
+    }
+    for (uint64_t q = begin; q < end; q++)
+        results_to_ids(index, k, found[q - begin], job->ids + q * k, job->distances ? job->distances + q * k : NULL,
+                       job->found ? job->found + q : NULL);
+}
+
 static void search_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worker)
 {
     (void)worker;
     batch_job *job = raw;
+    if (!job->filter && vdb_index_on_disk(job->index)) {
+        search_chunk_on_disk(job, begin, end);
+        return;
+    }
     uint32_t dim = job->index->config.dim;
     for (uint64_t q = begin; q < end; q++) {
         int code = search_one(job->index, job->queries + q * dim, job->k, job->ef, job->filter, job->ids + q * job->k,
@@ -91,7 +119,8 @@ int vdb_search_batch_filtered(const vdb_index *index, const float *queries, uint
     if (code != VDB_OK)
         return code;
     batch_job job = {index, queries, k, ef, filter, ids, distances, found, VDB_OK};
-    vdb_parallel_for(index->config.threads, nq, SEARCH_CHUNK, search_chunk, &job);
+    vdb_parallel_for(index->config.threads, nq, !filter && vdb_index_on_disk(index) ? DISK_CHUNK : SEARCH_CHUNK,
+                     search_chunk, &job);
     if ((code = atomic_load(&job.failure)) != VDB_OK) /* the message is the failing thread's: say what it was */
         return vdb_fail(code, code == VDB_ENOMEM ? "out of memory searching"
                                                  : "reading the index file failed while searching");

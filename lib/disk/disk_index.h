@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* Reads one search can have in flight at most: a session's buffers. */
-enum { VDB_DISK_MAX_READS = 16 };
+enum { VDB_DISK_MAX_READS = 32 };
 
 /* A read unit: direct reads need whole aligned pages; a block of 4 KiB or less lies inside one. */
 enum { VDB_DISK_PAGE = 4096 };

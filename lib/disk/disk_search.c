@@ -144,27 +144,27 @@ static int wait_for_read(walk *w)
     return reaped < 0 ? reaped : VDB_OK;
 }
 
-/*
- * node's block (node being the nearest candidate, which read_ahead asked
- * for): from the cache, or from its read, waited for. NULL with *code set
- * when a read failed.
- */
-static const unsigned char *block_of(walk *w, uint32_t node, uint32_t *buffer, int *code)
+/* Take in the reads that are done, without waiting. */
+static int poll_reads(walk *w)
+{
+    uint64_t done[VDB_DISK_MAX_READS];
+    int reaped = vdb_block_reader_reap(w->session->reader, 0, done, VDB_DISK_MAX_READS);
+    for (int i = 0; i < reaped; i++)
+        w->arrived[done[i]] = 1;
+    return reaped < 0 ? reaped : VDB_OK;
+}
+
+/* node's block if it is at hand: cached, or read; *buffer is the read's, or VDB_DISK_MAX_READS. */
+static const unsigned char *block_at_hand(const walk *w, uint32_t node, uint32_t *buffer)
 {
     *buffer = VDB_DISK_MAX_READS;
     const unsigned char *cached = vdb_node_cache_find(&w->disk->cache, node);
     if (cached)
         return cached;
-    uint32_t mine;
-    /* Every buffer busy with reads the walk has moved away from: once one is back, read this block. */
-    while ((mine = buffer_of(w, node)) == VDB_DISK_MAX_READS)
-        if ((*code = wait_for_read(w)) != VDB_OK || (*code = read_ahead(w)) != VDB_OK)
-            return NULL;
-    while (!w->arrived[mine])
-        if ((*code = wait_for_read(w)) != VDB_OK)
-            return NULL;
+    uint32_t mine = buffer_of(w, node), block_at;
+    if (mine == VDB_DISK_MAX_READS || !w->arrived[mine])
+        return NULL; /* being read, or not yet: every buffer was busy with reads the walk has moved away from */
     *buffer = mine;
-    uint32_t block_at;
     vdb_disk_unit_offset(w->disk, node, &block_at);
     return w->session->buffers + (size_t)mine * w->disk->read_bytes + block_at;
 }
@@ -210,26 +210,40 @@ static void expand(walk *w, found_node nearest, const unsigned char *block)
     }
 }
 
-static int walk_level0(walk *w, found_node entry)
+enum { WALK_BLOCKED = 0, WALK_DONE = 1 };
+
+/*
+ * Expand nodes as long as the nearest candidate's block is at hand, and
+ * with `wait` wait for each until the walk is done. Returns WALK_DONE,
+ * WALK_BLOCKED (only without `wait`), or a failed read's code; adds the
+ * nodes it expanded to *expanded.
+ */
+static int walk_advance(walk *w, int wait, uint32_t *expanded)
 {
-    insert_node(&w->candidates, entry);
-    if (accepted(w, entry.node))
-        insert_node(&w->results, entry);
-    while (w->candidates.size > 0) {
+    for (;;) {
+        if (w->candidates.size == 0)
+            return WALK_DONE;
         found_node nearest = w->candidates.items[0];
         if (w->results.size >= w->ef && nearest.distance > w->results.items[w->results.size - 1].distance)
-            break;
+            return WALK_DONE;
         int code = read_ahead(w);
-        uint32_t buffer;
-        const unsigned char *block = code == VDB_OK ? block_of(w, nearest.node, &buffer, &code) : NULL;
-        if (!block)
+        if (code != VDB_OK)
             return code;
+        uint32_t buffer;
+        const unsigned char *block = block_at_hand(w, nearest.node, &buffer);
+        if (!block) {
+            if ((code = wait ? wait_for_read(w) : poll_reads(w)) != VDB_OK)
+                return code;
+            if (!wait && !block_at_hand(w, nearest.node, &buffer))
+                return WALK_BLOCKED;
+            continue;
+        }
         memmove(w->candidates.items, w->candidates.items + 1, sizeof *w->candidates.items * --w->candidates.size);
         expand(w, nearest, block);
         if (buffer != VDB_DISK_MAX_READS)
             free_buffer(w, buffer);
+        (*expanded)++;
     }
-    return VDB_OK;
 }
 
 /*
@@ -273,53 +287,141 @@ static int reserve_lists(vdb_disk_session *session, uint32_t ef, uint32_t links)
     return VDB_OK;
 }
 
+/* One search in progress: its walk and what the walk borrows. It must not move once begun. */
+typedef struct search {
+    walk w;
+    vdb_coded_query coded;
+    vdb_scratch *scratch;
+    vdb_disk_session *session;
+} search;
+
+static void search_release(search *s)
+{
+    vdb_disk_session_drain(s->session); /* reads ahead the walk did not need, or left by a failure */
+    vdb_disk_release(s->w.disk, s->session);
+    vdb_scratch_release(s->w.graph->scratch_pool, s->scratch);
+}
+
+/* Take a scratch and a session, walk the upper levels by codes, and start the walk on level 0 where they end. */
+static int search_begin(search *s, vdb_disk *disk, const vdb_hnsw *graph, const float *query, uint32_t ef,
+                        const vdb_accept *accept)
+{
+    s->scratch = NULL;
+    s->session = NULL;
+    int code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, ef), &s->scratch);
+    if (code != VDB_OK)
+        return code;
+    if ((code = vdb_disk_acquire(disk, &s->session)) != VDB_OK ||
+        (code = reserve_lists(s->session, ef, graph->m0)) != VDB_OK) {
+        if (s->session)
+            vdb_disk_release(disk, s->session);
+        vdb_scratch_release(graph->scratch_pool, s->scratch);
+        return code;
+    }
+    vdb_coded_query_prepare(&s->coded, graph->codes, graph->metric, query, s->scratch->query_weights);
+    vdb_query by_code = {query, &s->coded};
+    vdb_candidate current = {vdb_coded_query_distance(&s->coded, graph->entry), graph->entry};
+    for (uint32_t level = graph->max_level; level > 0; level--)
+        current = vdb_hnsw_greedy(graph, &by_code, current, level, s->scratch, 0);
+
+    found_node *lists = s->session->lists;
+    s->w = (walk){.graph = graph,
+                  .query = query,
+                  .coded = &s->coded,
+                  .accept = accept,
+                  .scratch = s->scratch,
+                  .disk = disk,
+                  .session = s->session,
+                  .candidates = {lists, 0, ef + graph->m0},
+                  .results = {lists + ef + graph->m0, 0, ef},
+                  .ef = ef,
+                  .width = VDB_DISK_BEAM_WIDTH};
+    vdb_scratch_new_epoch(s->scratch);
+    vdb_scratch_visit(s->scratch, current.node);
+    found_node entry = {current.distance, current.node, NAN};
+    insert_node(&s->w.candidates, entry);
+    if (accepted(&s->w, entry.node))
+        insert_node(&s->w.results, entry);
+    return VDB_OK;
+}
+
+static uint32_t beam_of(const vdb_hnsw *graph, uint32_t k, uint32_t ef)
+{
+    ef = ef < k ? k : ef;
+    return ef > graph->count ? graph->count : ef; /* a wider beam holds no more nodes */
+}
+
+static uint32_t depth_of(uint32_t rerank_depth, uint32_t k, uint32_t ef)
+{
+    return rerank_depth == 0 ? ef : rerank_depth < k ? k : rerank_depth;
+}
+
 int vdb_disk_search(vdb_disk *disk, const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t ef, uint32_t depth,
                     const vdb_accept *accept, vdb_candidate *results, uint32_t *found)
 {
     *found = 0;
     if (graph->count == 0 || graph->entry == VDB_NO_NODE)
         return VDB_OK;
-    if (ef < k)
-        ef = k;
-    if (ef > graph->count)
-        ef = graph->count;
-    vdb_scratch *scratch = NULL;
-    vdb_disk_session *session = NULL;
-    int code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, ef), &scratch);
+    ef = beam_of(graph, k, ef);
+    search s;
+    int code = search_begin(&s, disk, graph, query, ef, accept);
     if (code != VDB_OK)
         return code;
-    if ((code = vdb_disk_acquire(disk, &session)) != VDB_OK) {
-        vdb_scratch_release(graph->scratch_pool, scratch);
-        return code;
+    uint32_t expanded = 0;
+    code = walk_advance(&s.w, 1, &expanded);
+    if (code == WALK_DONE) {
+        *found = rerank(&s.w, k, depth_of(depth, k, ef), results);
+        code = VDB_OK;
     }
-    if ((code = reserve_lists(session, ef, graph->m0)) == VDB_OK) {
-        vdb_coded_query coded;
-        vdb_coded_query_prepare(&coded, graph->codes, graph->metric, query, scratch->query_weights);
-        vdb_query by_code = {query, &coded};
-        vdb_candidate current = {vdb_coded_query_distance(&coded, graph->entry), graph->entry};
-        for (uint32_t level = graph->max_level; level > 0; level--)
-            current = vdb_hnsw_greedy(graph, &by_code, current, level, scratch, 0);
+    search_release(&s);
+    return code;
+}
 
-        found_node *lists = session->lists;
-        walk w = {.graph = graph,
-                  .query = query,
-                  .coded = &coded,
-                  .accept = accept,
-                  .scratch = scratch,
-                  .disk = disk,
-                  .session = session,
-                  .candidates = {lists, 0, ef + graph->m0},
-                  .results = {lists + ef + graph->m0, 0, ef},
-                  .ef = ef,
-                  .width = VDB_DISK_BEAM_WIDTH};
-        vdb_scratch_new_epoch(scratch);
-        vdb_scratch_visit(scratch, current.node);
-        code = walk_level0(&w, (found_node){current.distance, current.node, NAN});
-        if (code == VDB_OK)
-            *found = rerank(&w, k, depth == 0 ? ef : depth < k ? k : depth, results);
-        vdb_disk_session_drain(session); /* reads ahead the walk did not need */
+int vdb_disk_search_batch(vdb_disk *disk, const vdb_hnsw *graph, const float *queries, uint64_t count, uint32_t k,
+                          uint32_t ef, uint32_t depth, vdb_candidate *results, uint32_t *found)
+{
+    memset(found, 0, sizeof *found * count);
+    if (graph->count == 0 || graph->entry == VDB_NO_NODE)
+        return VDB_OK;
+    ef = beam_of(graph, k, ef);
+    search searches[VDB_DISK_BATCH_WALKS];
+    uint64_t query_of[VDB_DISK_BATCH_WALKS], next = 0;
+    int running[VDB_DISK_BATCH_WALKS] = {0}, code = VDB_OK;
+    uint32_t active = 0;
+    for (;;) {
+        for (uint32_t i = 0; i < VDB_DISK_BATCH_WALKS && next < count && code == VDB_OK; i++)
+            if (!running[i] &&
+                (code = search_begin(&searches[i], disk, graph, queries + next * graph->dim, ef, NULL)) == VDB_OK) {
+                running[i] = 1;
+                query_of[i] = next++;
+                active++;
+            }
+        if (active == 0 || code != VDB_OK)
+            break;
+        uint32_t progress = 0, first = VDB_DISK_BATCH_WALKS;
+        for (uint32_t i = 0; i < VDB_DISK_BATCH_WALKS && code == VDB_OK; i++) {
+            if (!running[i])
+                continue;
+            int state = walk_advance(&searches[i].w, 0, &progress);
+            if (state == WALK_DONE) {
+                uint64_t q = query_of[i];
+                found[q] = rerank(&searches[i].w, k, depth_of(depth, k, ef), results + q * k);
+                search_release(&searches[i]);
+                running[i] = 0;
+                active--;
+                progress++;
+            } else if (state == WALK_BLOCKED) {
+                first = first < i ? first : i;
+            } else {
+                code = state;
+            }
+        }
+        /* Every walk waits on the disk: sleep until the first one's read is back, rather than spin. */
+        if (code == VDB_OK && progress == 0 && first < VDB_DISK_BATCH_WALKS)
+            code = wait_for_read(&searches[first].w);
     }
-    vdb_disk_release(disk, session);
-    vdb_scratch_release(graph->scratch_pool, scratch);
+    for (uint32_t i = 0; i < VDB_DISK_BATCH_WALKS; i++)
+        if (running[i])
+            search_release(&searches[i]);
     return code;
 }

@@ -150,3 +150,10 @@ int vdb_index_search(const vdb_index *index, const float *query, uint32_t k, uin
         return vdb_disk_search(index->disk, &index->graph, query, k, ef, index->config.rerank, accept, results, found);
     return vdb_hnsw_search(&index->graph, query, k, ef, index->config.rerank, accept, results, found);
 }
+
+int vdb_index_search_many(const vdb_index *index, const float *queries, uint64_t count, uint32_t k, uint32_t ef,
+                          vdb_candidate *results, uint32_t *found)
+{
+    return vdb_disk_search_batch(index->disk, &index->graph, queries, count, k, ef, index->config.rerank, results,
+                                 found);
+}

@@ -75,6 +75,17 @@ void vdb_index_use_codes(vdb_index *index);
 int vdb_index_search(const vdb_index *index, const float *query, uint32_t k, uint32_t ef, const vdb_accept *accept,
                      vdb_candidate *results, uint32_t *found);
 
+/* Whether unfiltered batches go to vdb_index_search_many: an index read from the disk. */
+static inline int vdb_index_on_disk(const vdb_index *index) { return index->disk && vdb_hnsw_coded(&index->graph); }
+
+/*
+ * vdb_index_search of `count` queries with no filter on the calling thread,
+ * several walks at once (disk/disk_search.h): query q's results at
+ * results[q * k ...], found[q] of them. Only for vdb_index_on_disk.
+ */
+int vdb_index_search_many(const vdb_index *index, const float *queries, uint64_t count, uint32_t k, uint32_t ef,
+                          vdb_candidate *results, uint32_t *found);
+
 /* Open a saved index (see vdb_open); on success *out is the new index. */
 int vdb_index_open(vdb_index **out, const char *path, uint32_t flags);
 

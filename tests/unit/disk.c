@@ -84,11 +84,18 @@ static void check_codes(int32_t codes, const char *name)
     expect_same(mapped, disk, queries, even, "under a filter");
     vdb_filter_close(even);
 
-    /* A batch on all cores: each thread takes its own reader. */
+    /* A batch on all cores: each thread walks several queries at once, each with its own reader. */
     uint64_t *batch = malloc(sizeof *batch * NQ * K);
-    cr_assert_eq(vdb_search_batch(mapped, queries, NQ, K, EF, approx, NULL, NULL), VDB_OK);
-    cr_assert_eq(vdb_search_batch(disk, queries, NQ, K, EF, batch, NULL, NULL), VDB_OK, "%s", vdb_last_error());
+    float *distances = malloc(sizeof *distances * NQ * K), *batch_distances = malloc(sizeof *distances * NQ * K);
+    uint32_t found[NQ], batch_found[NQ];
+    cr_assert_eq(vdb_search_batch(mapped, queries, NQ, K, EF, approx, distances, found), VDB_OK);
+    cr_assert_eq(vdb_search_batch(disk, queries, NQ, K, EF, batch, batch_distances, batch_found), VDB_OK, "%s",
+                 vdb_last_error());
     cr_expect_arr_eq(approx, batch, sizeof *batch * NQ * K, "%s: a batch gave other ids", name);
+    cr_expect_arr_eq(distances, batch_distances, sizeof *distances * NQ * K, "%s: a batch gave other distances", name);
+    cr_expect_arr_eq(found, batch_found, sizeof found, "%s: a batch found other counts", name);
+    free(distances);
+    free(batch_distances);
 
     free(batch);
     free(approx);
