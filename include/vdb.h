@@ -446,7 +446,9 @@ VDB_API int vdb_commit(vdb_index *index);
  * threads where io_uring is refused), several at once, without the page
  * cache; the vector read gives that node its exact distance, so the
  * index's rerank setting is not used. Memory is the codes plus the cache
- * that vdb_set_disk_cache sets (none at first). The index is read-only;
+ * that vdb_set_disk_cache sets (none at first). vdb_search_batch walks
+ * eight queries at once on each thread, keeping more reads going: prefer
+ * it for throughput. The index is read-only;
  * an index whose codes are not trained yet (fewer than 1024 vectors) is
  * searched as a mapped one.
  * @param[in] flags  enum vdb_open_flags values or-ed together.

@@ -11,13 +11,6 @@
 
 #include <stdio.h>
 
-static int draw_progress(uint64_t done, uint64_t total, void *context)
-{
-    (void)total; /* the bar was started with the same count */
-    progress_update(context, done);
-    return 0;
-}
-
 int build_index(const char *cmd, const build_request *req, build_result *out)
 {
     vdb_index *index;
@@ -48,7 +41,7 @@ int build_index(const char *cmd, const build_request *req, build_result *out)
     progress_start(&bar, "build", "rows", 1, count, req->progress);
     /* Only a drawn bar needs the callback; without one the build asks nothing. */
     if (bar.enabled)
-        rc = vdb_set_progress(index, draw_progress, &bar);
+        rc = vdb_set_progress(index, progress_report, &bar);
     double start = timing_now();
     if (rc == VDB_OK)
         rc = vdb_build(index, req->first, count);

@@ -6,9 +6,11 @@
  * Everything that can be wrong with the input (row and id counts, NaN/Inf,
  * ids repeated or, for add, already held) is checked before the first row
  * goes in, so a mistake in the last row costs no wasted work and every
- * message can name the row. The rows then go in chunks, only to draw
- * progress between them; a failure in any chunk still changes nothing on
- * disk, since the index is saved only after the last one.
+ * message can name the row. An add of rows that lie end to end in the
+ * file is one vdb_add, which draws the bar through its progress callback;
+ * other rows (.fvecs, and every upsert, which reports no progress) go in
+ * chunks, copied where they must be, with the bar drawn between them. A
+ * failure changes nothing on disk, since the index is saved at the end.
  */
 #include "cli_args.h"
 #include "commands.h"
@@ -161,7 +163,28 @@ static int check_ids(const add_job *job)
     return status;
 }
 
-/* Link all rows in, a chunk at a time; rows are passed straight from the mapping when they lie end to end. */
+/* Whether rows first .. first + n - 1 lie end to end in the mapping, so they can be passed as they are. */
+static int rows_adjacent(const add_job *job, uint64_t first, uint64_t n)
+{
+    return n == 0 || vdb_vectors_row(job->vectors, first + n - 1) ==
+                         vdb_vectors_row(job->vectors, first) + (size_t)(n - 1) * job->dim;
+}
+
+/* Every row in one vdb_add, straight from the mapping, the bar drawn by the library's progress reports. */
+static int add_all_at_once(const add_job *job, progress *bar)
+{
+    int rc = bar->enabled ? vdb_set_progress(job->index, progress_report, bar) : VDB_OK;
+    if (rc == VDB_OK)
+        rc = vdb_add(job->index, vdb_vectors_row(job->vectors, 0), job->rows, job->ids_path ? job->ids.ids : NULL);
+    vdb_set_progress(job->index, NULL, NULL);
+    if (rc == VDB_OK)
+        return 0;
+    progress_finish(bar);
+    cli_lib_error(job->cmd, rc, "rows 0..%llu of '%s'", (unsigned long long)(job->rows - 1), job->vectors_path);
+    return -1;
+}
+
+/* Link all rows in: at once when they are an add of adjacent rows, else a chunk at a time. */
 static int add_rows(const add_job *job, double *seconds)
 {
     uint64_t chunk = job->rows / 100 > CHUNK_MIN ? job->rows / 100 : CHUNK_MIN;
@@ -170,12 +193,16 @@ static int add_rows(const add_job *job, double *seconds)
     progress_start(&bar, job->cmd, "rows", 1, job->rows, 1);
     double start = timing_now();
     int status = 0;
+    if (job->mode == MODE_ADD && rows_adjacent(job, 0, job->rows)) {
+        status = add_all_at_once(job, &bar);
+        *seconds = timing_now() - start;
+        progress_finish(&bar);
+        return status;
+    }
     for (uint64_t done = 0; done < job->rows && status == 0;) {
         uint64_t n = job->rows - done < chunk ? job->rows - done : chunk;
-        const float *first = vdb_vectors_row(job->vectors, done);
-        const float *last = vdb_vectors_row(job->vectors, done + n - 1);
-        const float *rows = first;
-        if (last != first + (size_t)(n - 1) * job->dim) {
+        const float *rows = vdb_vectors_row(job->vectors, done);
+        if (!rows_adjacent(job, done, n)) {
             if (!copy && !(copy = malloc((size_t)chunk * job->dim * sizeof *copy))) {
                 cli_error(job->cmd, "out of memory for %llu rows", (unsigned long long)chunk);
                 status = -1;

@@ -70,3 +70,10 @@ void progress_finish(progress *p)
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
 }
+
+int progress_report(uint64_t done, uint64_t total, void *context)
+{
+    (void)total; /* the bar was started with the same count */
+    progress_update(context, done);
+    return 0;
+}

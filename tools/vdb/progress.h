@@ -21,6 +21,8 @@ typedef struct progress {
 void progress_start(progress *p, const char *label, const char *unit, double unit_scale, uint64_t total, int enabled);
 /* Redraw for `done` of `total`, at most ten times a second. */
 void progress_update(progress *p, uint64_t done);
+/* A vdb_set_progress callback that redraws the bar `context` (started with the call's total); never cancels. */
+int progress_report(uint64_t done, uint64_t total, void *context);
 /* Erase the bar, leaving the terminal line clean for a summary. */
 void progress_finish(progress *p);
 
