@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for the index file reader as an application meets it:
  * vdb_open (header checks only, and with VDB_OPEN_VERIFY), then searches,
- * vdb_get and a filtered search of what opened; a writable open, a delete and
- * an add. The checksums are made right first (index_checksums.h), so damaged
+ * vdb_get and a filtered search of what opened; a disk-resident open (node
+ * blocks read with direct I/O, a cache filled, a batch walked); a writable
+ * open, a delete and an add. The checksums are made right first (index_checksums.h), so damaged
  * header fields and links reach the checks and the searches. A file that
  * passes VDB_OPEN_VERIFY must open the other ways too.
  */
@@ -87,6 +88,29 @@ static void change_index(int verified)
     vdb_close(index);
 }
 
+/* Disk-resident: the node blocks come from reads, not the mapping, through the cache and the batched walk too. */
+static void search_from_disk(void)
+{
+    vdb_index *index = NULL;
+    if (vdb_open(&index, input_path, VDB_OPEN_DISK) != VDB_OK)
+        return;
+    search_index(index);
+    uint32_t dim = vdb_dim(index);
+    float *queries = calloc(2 * (size_t)(dim ? dim : 1), sizeof *queries);
+    if (!queries)
+        abort();
+    for (uint32_t i = 0; i < 2 * dim; i++)
+        queries[i] = (float)(i % 5) * 0.5f;
+    uint64_t ids[2 * K];
+    uint32_t found[2];
+    if (vdb_search_batch(index, queries, 2, K, EF, ids, NULL, found) == VDB_OK && (found[0] > K || found[1] > K))
+        fail("vdb_search_batch found more than k");
+    if (vdb_set_disk_cache(index, 1 << 16) == VDB_OK)
+        search_index(index);
+    free(queries);
+    vdb_close(index);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -112,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         search_index(index);
         vdb_close(index);
     }
+    search_from_disk();
     change_index(verified);
     return 0;
 }
