@@ -444,12 +444,13 @@ VDB_API int vdb_commit(vdb_index *index);
  * codes, which stay in memory, and read each node they expand, its vector
  * and links in one block, straight from the disk (io_uring, or reads on
  * threads where io_uring is refused), several at once, without the page
- * cache; the vector read gives that node its exact distance, so the
- * index's rerank setting is not used. Memory is the codes plus the cache
- * that vdb_set_disk_cache sets (none at first). vdb_search_batch walks
- * eight queries at once on each thread, keeping more reads going: prefer
- * it for throughput. The index is read-only;
- * an index whose codes are not trained yet (fewer than 1024 vectors) is
+ * cache. The walk is the one a mapped search makes, node for node, so the
+ * ids and distances are the same (for the same ef and rerank); the vectors
+ * the rerank measures are those of expanded nodes, already read. Memory is
+ * the codes plus the cache that vdb_set_disk_cache sets (none at first).
+ * vdb_search_batch walks eight queries at once on each thread, keeping
+ * more reads going: prefer it for throughput. The index is read-only; an
+ * index whose codes are not trained yet (fewer than 1024 vectors) is
  * searched as a mapped one.
  * @param[in] flags  enum vdb_open_flags values or-ed together.
  * @return VDB_OK, VDB_EINVAL (NULL, unknown flags; VDB_OPEN_DISK with
