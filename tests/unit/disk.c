@@ -14,11 +14,12 @@
 
 enum { K = 10, N = 4000, D = 32, NQ = 60, CENTRES = 30, EF = 48 };
 
-static char *save_coded(const char *dir, const char *name, int32_t codes, const float *base, uint64_t n)
+static char *save_coded_dim(const char *dir, const char *name, int32_t codes, const float *base, uint64_t n,
+                            uint32_t dim)
 {
     vdb_config cfg;
     vdb_config_init(&cfg, VDB_CONFIG_VERSION);
-    cfg.dim = D;
+    cfg.dim = dim;
     cfg.codes = codes;
     cfg.code_bytes = codes == VDB_CODES_PQ ? 8 : 0;
     cfg.rerank = 24;
@@ -31,6 +32,11 @@ static char *save_coded(const char *dir, const char *name, int32_t codes, const 
     cr_assert_eq(vdb_save(index, path), VDB_OK, "%s", vdb_last_error());
     vdb_close(index);
     return path;
+}
+
+static char *save_coded(const char *dir, const char *name, int32_t codes, const float *base, uint64_t n)
+{
+    return save_coded_dim(dir, name, codes, base, n, D);
 }
 
 static void expect_same(const vdb_index *mapped, const vdb_index *disk, const float *queries, const vdb_filter *filter,
@@ -121,6 +127,32 @@ Test(disk, untrained_codes_search_from_the_mapping)
     cr_assert_eq(vdb_open(&mapped, path, 0), VDB_OK);
     cr_assert_eq(vdb_open(&disk, path, VDB_OPEN_DISK), VDB_OK, "%s", vdb_last_error());
     expect_same(mapped, disk, queries, NULL, "untrained");
+    vdb_close(disk);
+    vdb_close(mapped);
+    free(path);
+    tu_remove_dir(dir);
+    free(base);
+    free(queries);
+}
+
+/* 1100 floats and their links are 4 * (1100 + 33) bytes: a block of two pages, read whole. */
+Test(disk, blocks_of_more_than_a_page)
+{
+    enum { WIDE = 1100, ROWS = 1100, QUERIES = 20 };
+    float *base = tu_clustered(ROWS, WIDE, 10, 0.5, 24), *queries = tu_clustered_queries(QUERIES, WIDE, 10, 0.5, 24, 4);
+    char *dir = tu_temp_dir(), *path = save_coded_dim(dir, "wide.vdb", VDB_CODES_INT8, base, ROWS, WIDE);
+    vdb_index *mapped = NULL, *disk = NULL;
+    cr_assert_eq(vdb_open(&mapped, path, 0), VDB_OK);
+    cr_assert_eq(vdb_open(&disk, path, VDB_OPEN_DISK), VDB_OK, "%s", vdb_last_error());
+    for (uint32_t q = 0; q < QUERIES; q++) {
+        uint64_t ids_m[K], ids_d[K];
+        float d_m[K], d_d[K];
+        cr_assert_eq(vdb_search(mapped, queries + (size_t)q * WIDE, K, EF, ids_m, d_m, NULL), VDB_OK);
+        cr_assert_eq(vdb_search(disk, queries + (size_t)q * WIDE, K, EF, ids_d, d_d, NULL), VDB_OK, "%s",
+                     vdb_last_error());
+        cr_assert_arr_eq(ids_m, ids_d, sizeof ids_m, "query %u gave other ids", q);
+        cr_assert_arr_eq(d_m, d_d, sizeof d_m, "query %u gave other distances", q);
+    }
     vdb_close(disk);
     vdb_close(mapped);
     free(path);
