@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import vdb
+import vdb._arrays as vdb_arrays
 import vdb._index as vdb_index
 from conftest import brute_force_l2, clustered
 
@@ -95,7 +96,7 @@ def test_custom_ids_come_back(tmp_path):
 
 
 class _RecordingFFI:
-    """Wraps the cffi FFI object of vdb._index to record the address of every from_buffer."""
+    """Wraps the cffi FFI object of vdb._index and vdb._arrays to record the address of every from_buffer."""
 
     def __init__(self, real):
         self._real = real
@@ -110,9 +111,17 @@ class _RecordingFFI:
         return getattr(self._real, name)
 
 
-def test_float32_c_contiguous_input_is_passed_without_copy(monkeypatch, data):
+def _record_from_buffer(monkeypatch):
+    """A _RecordingFFI in place of the FFI object of every module that makes pointers for C:
+    vdb._arrays makes those to vectors, the Index methods (vdb._index) those to ids and results."""
     recorder = _RecordingFFI(vdb_index.ffi)
     monkeypatch.setattr(vdb_index, "ffi", recorder)
+    monkeypatch.setattr(vdb_arrays, "ffi", recorder)
+    return recorder
+
+
+def test_float32_c_contiguous_input_is_passed_without_copy(monkeypatch, data):
+    recorder = _record_from_buffer(monkeypatch)
     vectors = np.ascontiguousarray(data[:200])
     vectors.flags.writeable = False  # C only reads it: read-only input is fine
     query = vectors[3]
@@ -132,8 +141,7 @@ def test_float32_c_contiguous_input_is_passed_without_copy(monkeypatch, data):
 
 
 def test_result_arrays_are_filled_in_place_by_c(monkeypatch, built, queries):
-    recorder = _RecordingFFI(vdb_index.ffi)
-    monkeypatch.setattr(vdb_index, "ffi", recorder)
+    recorder = _record_from_buffer(monkeypatch)
     ids, distances, found = built.search(queries[:4], k=5, return_found=True)
     # query, ids, distances, found: the last three are the arrays returned.
     assert recorder.addresses[1:] == [

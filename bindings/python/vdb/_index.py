@@ -15,6 +15,10 @@ from typing import Any, Dict, List, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
 
+from ._arrays import as_float32 as _as_float32
+from ._arrays import as_ids as _as_ids
+from ._arrays import float_ptr as _float_ptr
+from ._arrays import scratch as _scratch
 from ._common import (
     U32_MAX as _U32_MAX,
     U64_MAX as _U64_MAX,
@@ -28,113 +32,16 @@ from ._common import (
     raise_last as _raise_last,
     uint as _uint,
 )
+from ._config import CODES_NAMES as _CODES_NAMES
+from ._config import METRIC_NAMES as _METRIC_NAMES
+from ._config import new_config as _new_config
 from ._errors import DimensionError, InvalidArgumentError
 from ._filter import FilterLike, SearchFilter, inside_own_predicate
-from ._generated import VDB_CODES
 from ._native import ffi, lib
 from ._progress import ProgressLike, ProgressScope
 
 #: The id in result slots past the number of results found (UINT64_MAX).
 NO_ID: int = 2**64 - 1
-
-_METRICS: Dict[str, int] = {
-    "l2": lib.VDB_METRIC_L2,
-    "ip": lib.VDB_METRIC_IP,
-    "cosine": lib.VDB_METRIC_COSINE,
-}
-_METRIC_NAMES: Dict[int, str] = {value: name for name, value in _METRICS.items()}
-
-
-def _metric_code(metric: Union[str, int]) -> int:
-    if isinstance(metric, str):
-        code = _METRICS.get(metric.lower())
-        if code is None:
-            raise InvalidArgumentError(f"unknown metric {metric!r}; use one of {', '.join(_METRICS)}")
-        return code
-    if isinstance(metric, (int, np.integer)) and int(metric) in _METRIC_NAMES:
-        return int(metric)
-    raise InvalidArgumentError(f"unknown metric {metric!r}; use one of {', '.join(_METRICS)}")
-
-
-#: Codes by name, from the header's enum: "none", "int8", "pq". Index.config
-#: reports "none" as None.
-_CODES: Dict[str, int] = {name[len("VDB_CODES_"):].lower(): value for name, value in VDB_CODES.items()}
-_CODES_NAMES: Dict[int, Optional[str]] = {value: name for name, value in _CODES.items()}
-_CODES_NAMES[lib.VDB_CODES_NONE] = None
-
-
-def _codes_code(codes: Union[None, str, int]) -> int:
-    if codes is None:
-        return int(lib.VDB_CODES_NONE)
-    if isinstance(codes, str):
-        code = _CODES.get(codes.lower())
-        if code is not None:
-            return code
-    elif _is_int(codes) and int(codes) in _CODES_NAMES:  # not a bool: codes=True is not a kind of codes
-        return int(codes)
-    raise InvalidArgumentError(f"unknown codes {codes!r}; use None or one of {', '.join(map(repr, _CODES))}")
-
-
-def _as_float32(data: ArrayLike) -> np.ndarray:
-    """data itself when it is a float32 C-contiguous ndarray, else one converted copy."""
-    if isinstance(data, np.ndarray) and data.dtype == np.float32 and data.flags.c_contiguous:
-        return data
-    try:
-        return np.ascontiguousarray(data, dtype=np.float32)
-    except (TypeError, ValueError) as err:
-        raise InvalidArgumentError(f"vectors must be numbers convertible to float32: {err}") from None
-
-
-def _float_ptr(array: np.ndarray) -> Any:
-    """A `const float *` into the array's own memory (no copy)."""
-    return ffi.from_buffer("float[]", array)
-
-
-def _as_ids(ids: Any, n: int) -> np.ndarray:
-    """n ids for n vectors; one integer stands for [integer]."""
-    array = _id_array([ids] if _is_int(ids) else ids)
-    if array.shape[0] != n:
-        raise InvalidArgumentError(f"ids must be a 1-D sequence of {n} ids (one per vector), got {array.shape[0]}")
-    return array
-
-
-class _Scratch(threading.local):
-    """One float buffer per thread for `id in index`: vdb_get needs somewhere
-    to copy the vector, and the copy is thrown away. Per thread, because
-    readers run at once; grown to the largest dim seen, never shrunk."""
-
-    floats: Any = None
-
-
-_scratch = _Scratch()
-
-
-def _new_config(
-    dim: int,
-    metric: Union[str, int],
-    m: int,
-    ef_construction: int,
-    ef_search: int,
-    threads: int,
-    seed: int,
-    codes: Union[None, str, int],
-    code_bytes: int,
-    rerank: int,
-) -> Any:
-    cfg = ffi.new("vdb_config *")
-    lib.vdb_config_init(cfg, lib.VDB_CONFIG_VERSION)
-    cfg.dim = _uint("dim", dim)
-    cfg.metric = _metric_code(metric)
-    cfg.m = _uint("m", m)
-    cfg.ef_construction = _uint("ef_construction", ef_construction)
-    cfg.ef_search = _uint("ef_search", ef_search)
-    cfg.threads = _uint("threads", threads)
-    cfg.seed = _uint("seed", seed, _U64_MAX)
-    cfg.codes = _codes_code(codes)
-    cfg.code_bytes = _uint("code_bytes", code_bytes)
-    cfg.rerank = _uint("rerank", rerank)
-    return cfg
-
 
 SearchResult = Union[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray, Any]]
 
