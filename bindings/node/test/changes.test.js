@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 
 const vdb = require('..');
 const { Index, Filter, VdbError, verify } = vdb;
-const { rng, randomVectors, bruteForce, scratchDir } = require('./helpers.js');
+const { rng, randomVectors, bruteForce, scratchDir, throwsCode } = require('./helpers.js');
 
 const DIM = 24;
 const N = 2000;
@@ -36,16 +36,6 @@ function fresh(n = 200) {
   return new Index({ dim: DIM, threads: 1, seed: 5 }).add(data.subarray(0, n * DIM));
 }
 
-function throwsCode(fn, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof VdbError, `not a VdbError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    assert.equal(err.errno, vdb.constants[code]);
-    assert.equal(err.message, `${code}: ${err.detail}`);
-    if (pattern) assert.match(err.detail, pattern);
-    return true;
-  });
-}
 
 async function rejectsCode(promise, code, pattern) {
   await assert.rejects(promise, (err) => {

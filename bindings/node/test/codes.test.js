@@ -9,8 +9,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 
 const vdb = require('..');
-const { Index, VdbError } = vdb;
-const { clusteredVectors, bruteForce, scratchDir } = require('./helpers.js');
+const { Index } = vdb;
+const { clusteredVectors, bruteForce, scratchDir, throwsCode } = require('./helpers.js');
 
 const DIM = 32;
 const N = 3000; // over the 1024 vectors codes are trained at
@@ -29,14 +29,6 @@ function l2(a, row) {
   return d;
 }
 
-function throwsCode(fn, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof VdbError, `not a VdbError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.detail, pattern);
-    return true;
-  });
-}
 
 let scratch;
 let index;

@@ -8,8 +8,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 
 const vdb = require('..');
-const { Index, VdbError } = vdb;
-const { clusteredVectors, scratchDir } = require('./helpers.js');
+const { Index } = vdb;
+const { clusteredVectors, scratchDir, throwsCode } = require('./helpers.js');
 
 const DIM = 32;
 const N = 2000; // over the 1024 vectors int8 codes are trained at
@@ -19,14 +19,6 @@ const EF = 64;
 const data = clusteredVectors(N, DIM, 31);
 const queries = clusteredVectors(NQ, DIM, 32, { centresSeed: 31 });
 
-function throwsCode(fn, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof VdbError, `not a VdbError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.detail, pattern);
-    return true;
-  });
-}
 
 let scratch;
 let coded;

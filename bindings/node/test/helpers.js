@@ -1,10 +1,13 @@
 'use strict';
 
-// Shared by the tests: seeded data and exact (brute-force) neighbours.
+// Shared by the tests: seeded data, exact (brute-force) neighbours, and the check of a thrown libvdb error.
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const assert = require('node:assert/strict');
+
+const vdb = require('..');
 
 // A seeded generator (mulberry32): the same data on every run.
 function rng(seed) {
@@ -60,4 +63,17 @@ function scratchDir() {
   return { dir, file: (name) => path.join(dir, name), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-module.exports = { rng, randomVectors, clusteredVectors, bruteForce, scratchDir };
+// fn throws libvdb's error for `code` (a name such as 'VDB_EINVAL'), whole and consistent, its detail matching pattern.
+function throwsCode(fn, code, pattern) {
+  assert.throws(fn, (err) => {
+    assert.ok(err instanceof vdb.VdbError, `not a VdbError: ${err}`);
+    assert.ok(err instanceof Error);
+    assert.equal(err.code, code, err.message);
+    assert.equal(err.errno, vdb.constants[code]);
+    assert.equal(err.message, `${code}: ${err.detail}`);
+    if (pattern) assert.match(err.detail, pattern);
+    return true;
+  });
+}
+
+module.exports = { rng, randomVectors, clusteredVectors, bruteForce, scratchDir, throwsCode };

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 
 const vdb = require('..');
 const { Index, VdbError, verify } = vdb;
-const { randomVectors, bruteForce, scratchDir } = require('./helpers.js');
+const { randomVectors, bruteForce, scratchDir, throwsCode } = require('./helpers.js');
 
 const DIM = 32;
 const N = 2000;
@@ -29,17 +29,6 @@ test.after(() => {
 });
 
 // Expect fn to throw a VdbError with this code.
-function throwsCode(fn, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof VdbError, `not a VdbError: ${err}`);
-    assert.ok(err instanceof Error);
-    assert.equal(err.code, code, err.message);
-    assert.equal(err.errno, vdb.constants[code]);
-    assert.equal(err.message, `${code}: ${err.detail}`);
-    if (pattern) assert.match(err.detail, pattern);
-    return true;
-  });
-}
 
 async function rejectsCode(promise, code, pattern) {
   await assert.rejects(promise, (err) => {

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 
 const vdb = require('..');
 const { Index, VdbError } = vdb;
-const { randomVectors, scratchDir } = require('./helpers.js');
+const { randomVectors, scratchDir, throwsCode } = require('./helpers.js');
 
 const DIM = 8;
 const data = randomVectors(240, DIM, 31);
@@ -29,15 +29,6 @@ function saved(name) {
   return file;
 }
 
-function throwsCode(fn, code, pattern) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof VdbError, `not a VdbError: ${err}`);
-    assert.equal(err.code, code, err.message);
-    assert.equal(err.errno, vdb.constants[code]);
-    if (pattern) assert.match(err.detail, pattern);
-    return true;
-  });
-}
 
 const nearest = (index, vector) => index.search(vector, 1).ids[0];
 
