@@ -58,6 +58,17 @@ static void expect_same(const vdb_index *mapped, const vdb_index *disk, const fl
     }
 }
 
+/* The file at path opened mapped and disk-resident answers nq queries alike. */
+static void expect_same_both_ways(const char *path, const float *queries, uint32_t nq, const char *what)
+{
+    vdb_index *mapped = NULL, *disk = NULL;
+    cr_assert_eq(vdb_open(&mapped, path, 0), VDB_OK, "%s", vdb_last_error());
+    cr_assert_eq(vdb_open(&disk, path, VDB_OPEN_DISK), VDB_OK, "%s", vdb_last_error());
+    expect_same(mapped, disk, queries, nq, NULL, what);
+    vdb_close(disk);
+    vdb_close(mapped);
+}
+
 static int allow_even(uint64_t id, void *context)
 {
     (void)context;
@@ -125,12 +136,7 @@ Test(disk, untrained_codes_search_from_the_mapping)
 {
     float *base = tu_clustered(500, D, CENTRES, 0.5, 22), *queries = tu_clustered_queries(NQ, D, CENTRES, 0.5, 22, 4);
     char *dir = tu_temp_dir(), *path = save_coded(dir, "small.vdb", VDB_CODES_PQ, base, 500);
-    vdb_index *mapped = NULL, *disk = NULL;
-    cr_assert_eq(vdb_open(&mapped, path, 0), VDB_OK);
-    cr_assert_eq(vdb_open(&disk, path, VDB_OPEN_DISK), VDB_OK, "%s", vdb_last_error());
-    expect_same(mapped, disk, queries, NQ, NULL, "untrained");
-    vdb_close(disk);
-    vdb_close(mapped);
+    expect_same_both_ways(path, queries, NQ, "untrained");
     free(path);
     tu_remove_dir(dir);
     free(base);
@@ -143,12 +149,7 @@ Test(disk, blocks_of_more_than_a_page)
     enum { WIDE = 1100, ROWS = 1100, QUERIES = 20 };
     float *base = tu_clustered(ROWS, WIDE, 10, 0.5, 24), *queries = tu_clustered_queries(QUERIES, WIDE, 10, 0.5, 24, 4);
     char *dir = tu_temp_dir(), *path = save_coded_dim(dir, "wide.vdb", VDB_CODES_INT8, base, ROWS, WIDE);
-    vdb_index *mapped = NULL, *disk = NULL;
-    cr_assert_eq(vdb_open(&mapped, path, 0), VDB_OK);
-    cr_assert_eq(vdb_open(&disk, path, VDB_OPEN_DISK), VDB_OK, "%s", vdb_last_error());
-    expect_same(mapped, disk, queries, QUERIES, NULL, "blocks of two pages");
-    vdb_close(disk);
-    vdb_close(mapped);
+    expect_same_both_ways(path, queries, QUERIES, "blocks of two pages");
     free(path);
     tu_remove_dir(dir);
     free(base);
