@@ -9,23 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-int vdb_disk_open(vdb_disk *disk, const char *path, uint64_t blocks_offset, uint32_t block_bytes, uint32_t count)
+int vdb_disk_open(vdb_disk *disk, const char *path, uint64_t blocks_offset, uint32_t block_bytes)
 {
     memset(disk, 0, sizeof *disk);
     /* Direct reads skip the page cache, which would only hold blocks that are seldom read twice; where the
      * filesystem has none (tmpfs), plain reads do the same job through it. */
-    disk->direct = 1;
     disk->fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
-    if (disk->fd < 0 && errno == EINVAL) {
-        disk->direct = 0;
+    if (disk->fd < 0 && errno == EINVAL)
         disk->fd = open(path, O_RDONLY | O_CLOEXEC);
-    }
     if (disk->fd < 0)
         return vdb_fail_errno("cannot open index '%s' for disk-resident search", path); /* block_bytes 0: not open */
     disk->blocks_offset = blocks_offset;
     disk->block_bytes = block_bytes;
     disk->read_bytes = block_bytes > VDB_DISK_PAGE ? block_bytes : VDB_DISK_PAGE;
-    disk->count = count;
     disk->reader_mode = VDB_READER_AUTO;
     pthread_mutex_init(&disk->lock, NULL);
     return VDB_OK;

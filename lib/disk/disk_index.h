@@ -43,11 +43,9 @@ typedef struct vdb_disk_session {
 
 typedef struct vdb_disk {
     int fd;                 /* the index file, opened for direct reads where the filesystem allows them */
-    int direct;             /* fd has O_DIRECT */
     uint64_t blocks_offset; /* where node 0's block starts in the file (a multiple of 4096) */
     uint32_t block_bytes;   /* B: a power of two up to 4096, or whole pages */
     uint32_t read_bytes;    /* one read: the page holding a block, or the block's pages */
-    uint32_t count;         /* nodes */
     vdb_reader_mode reader_mode;
     vdb_node_cache cache;
     pthread_mutex_t lock; /* guards free_sessions */
@@ -55,7 +53,7 @@ typedef struct vdb_disk {
 } vdb_disk;
 
 /* Open path for reading node blocks of block_bytes from blocks_offset. VDB_OK, VDB_EIO or VDB_ENOMEM (message set). */
-int vdb_disk_open(vdb_disk *disk, const char *path, uint64_t blocks_offset, uint32_t block_bytes, uint32_t count);
+int vdb_disk_open(vdb_disk *disk, const char *path, uint64_t blocks_offset, uint32_t block_bytes);
 void vdb_disk_close(vdb_disk *disk);
 
 /* The file offset of the read unit holding node's block, and where in the unit the block starts. */

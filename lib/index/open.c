@@ -41,8 +41,7 @@ static int open_disk(vdb_index *index, const vdb_index_file *file, const char *p
     index->disk = malloc(sizeof *index->disk);
     if (!index->disk)
         return vdb_fail(VDB_ENOMEM, "out of memory opening '%s'", path);
-    int code =
-        vdb_disk_open(index->disk, path, h->sections[VDB_SECTION_VECTORS].offset, h->node_block, (uint32_t)h->count);
+    int code = vdb_disk_open(index->disk, path, h->sections[VDB_SECTION_VECTORS].offset, h->node_block);
     if (code != VDB_OK) {
         free(index->disk);
         index->disk = NULL;
