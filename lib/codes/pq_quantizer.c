@@ -8,6 +8,7 @@
 #include "codes/pq_quantizer.h"
 
 #include "util/parallel.h"
+#include "util/random.h"
 #include "vdb.h"
 
 #include <math.h>
@@ -16,14 +17,6 @@
 #include <string.h>
 
 enum { ITERATIONS = 16 };
-
-static uint64_t next_random(uint64_t *state) /* splitmix64 */
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* The centroid nearest to `point` (width floats) among a subspace's, given their squared norms. */
 static uint32_t nearest(const float *block, const float *norms, uint32_t width, const float *point, vdb_axpy256_fn axpy)
@@ -71,7 +64,7 @@ static void kmeans(float *block, const float *points, uint64_t n, uint32_t width
     for (uint64_t i = 0; i < n; i++)
         assigned[i] = (uint32_t)i;
     for (uint32_t j = 0; j < VDB_PQ_CENTROIDS; j++) {
-        uint64_t pick = j + next_random(&state) % (n - j);
+        uint64_t pick = j + vdb_next_random(&state) % (n - j);
         uint32_t chosen = assigned[pick];
         assigned[pick] = assigned[j];
         assigned[j] = chosen;
@@ -92,7 +85,7 @@ static void kmeans(float *block, const float *points, uint64_t n, uint32_t width
         }
         for (uint32_t j = 0; j < VDB_PQ_CENTROIDS; j++) {
             /* An empty cluster restarts at a random point, so that no centroid goes to waste. */
-            const float *restart = counts[j] ? NULL : points + (next_random(&state) % n) * width;
+            const float *restart = counts[j] ? NULL : points + (vdb_next_random(&state) % n) * width;
             for (uint32_t d = 0; d < width; d++)
                 block[(uint64_t)VDB_PQ_CENTROIDS * d + j] =
                     restart ? restart[d] : (float)(sums[(uint64_t)j * width + d] / counts[j]);

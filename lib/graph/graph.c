@@ -8,25 +8,18 @@
 #include "graph/in_links.h"
 
 #include "util/parallel.h"
+#include "util/random.h"
 #include "vdb.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
-
-static uint64_t next_random(uint64_t *state)
-{
-    /* splitmix64: tiny, seedable, good enough for drawing levels */
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static uint32_t random_level(vdb_hnsw *graph)
 {
-    double uniform = (double)(next_random(&graph->rng_state) >> 11) * 0x1.0p-53; /* [0, 1) */
+    double uniform = (double)(vdb_next_random(&graph->rng_state) >> 11) * 0x1.0p-53; /* [0, 1) */
     double level = -log(1.0 - uniform) * graph->level_multiplier;
     return level >= VDB_MAX_LEVEL ? VDB_MAX_LEVEL : (uint32_t)level;
 }
@@ -74,9 +67,17 @@ int vdb_hnsw_init_mapped(vdb_hnsw *graph, const vdb_store *store, int32_t metric
 int vdb_hnsw_init(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
                   uint64_t seed)
 {
+    return vdb_hnsw_init_m0(graph, store, metric, m, 2 * m, ef_construction, seed);
+}
+
+int vdb_hnsw_init_m0(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t m0,
+                     uint32_t ef_construction, uint64_t seed)
+{
     int code = init_common(graph, store, metric, m, ef_construction);
     if (code != VDB_OK)
         return code;
+    graph->m0 = m0;
+    graph->links0_stride = m0 + 1;
     graph->level_multiplier = 1.0 / log((double)m);
     graph->rng_state = seed;
     graph->owns_links = 1;
@@ -112,6 +113,15 @@ void vdb_hnsw_destroy(vdb_hnsw *graph)
         pthread_mutex_destroy(&graph->entry_lock);
     }
     memset(graph, 0, sizeof *graph);
+}
+
+void vdb_hnsw_request_row(const vdb_hnsw *graph, uint32_t node)
+{
+    if (node >= graph->store->mapped_count)
+        return; /* on the heap: nothing to read */
+    uintptr_t begin = (uintptr_t)vdb_hnsw_vector(graph, node), end = begin + sizeof(float) * graph->dim;
+    uintptr_t page = begin & ~graph->page_mask;
+    (void)madvise((void *)page, end - page, MADV_WILLNEED);
 }
 
 static uint64_t dead_words(uint64_t nodes) { return nodes / 64 + 1; }
@@ -230,6 +240,11 @@ static int warm_scratch_pool(vdb_hnsw *graph, uint32_t workers)
 
 int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads)
 {
+    return vdb_hnsw_reserve_levels(graph, more, threads, NULL);
+}
+
+int vdb_hnsw_reserve_levels(vdb_hnsw *graph, uint32_t more, uint32_t threads, const uint8_t *levels)
+{
     if (more > VDB_MAX_NODES - graph->allocated)
         return VDB_ERANGE;
     uint32_t first = graph->allocated, end = first + more;
@@ -239,7 +254,7 @@ int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads)
 
     uint64_t saved_rng = graph->rng_state;
     for (uint32_t node = first; node < end; node++) {
-        uint64_t start = graph->upper_start[node], level = random_level(graph);
+        uint64_t start = graph->upper_start[node], level = levels ? levels[node - first] : random_level(graph);
         if (start + level > UINT32_MAX) {
             graph->rng_state = saved_rng;
             return VDB_ERANGE;

@@ -78,6 +78,14 @@ typedef struct vdb_hnsw {
 int vdb_hnsw_init(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t ef_construction,
                   uint64_t seed);
 
+/*
+ * The same with m0 links per node on level 0 instead of 2 * m: the upper
+ * layers of a partitioned build, whose level 0 becomes another graph's
+ * level 1 (build/upper_layers.h).
+ */
+int vdb_hnsw_init_m0(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t m0,
+                     uint32_t ef_construction, uint64_t seed);
+
 /* The link sections of a saved graph, as the file layer decodes them. */
 typedef struct vdb_hnsw_sections {
     const uint32_t *links0; /* count blocks of m0 + 1 words, links0_stride words apart */
@@ -112,6 +120,9 @@ void vdb_hnsw_destroy(vdb_hnsw *graph);
  */
 int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads);
 
+/* The same with the new nodes' levels given (each <= VDB_MAX_LEVEL) instead of drawn. */
+int vdb_hnsw_reserve_levels(vdb_hnsw *graph, uint32_t more, uint32_t threads, const uint8_t *levels);
+
 /* Room to mark every node the graph has room for as deleted. VDB_OK or VDB_ENOMEM, and nothing changed. */
 int vdb_hnsw_reserve_dead(vdb_hnsw *graph);
 
@@ -141,6 +152,13 @@ static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)
 {
     return vdb_store_get(graph->store, node);
 }
+
+/*
+ * Start reading node's row from its file if it is not in memory, and
+ * return at once (MADV_WILLNEED): several requested together are read
+ * together. Nothing for a row on the heap.
+ */
+void vdb_hnsw_request_row(const vdb_hnsw *graph, uint32_t node);
 
 /* out[i] = distance from query to node nodes[i], four at a time where the metric has a batch kernel. */
 static inline void vdb_hnsw_distances(const vdb_hnsw *graph, const float *query, const uint32_t *nodes, uint32_t count,

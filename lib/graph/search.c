@@ -36,14 +36,6 @@ static uint64_t now_ns(void)
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* Start reading node's row from the file if it is not in memory; returns at once. */
-static void request_row(const vdb_hnsw *graph, uint32_t node)
-{
-    uintptr_t begin = (uintptr_t)vdb_hnsw_vector(graph, node), end = begin + sizeof(float) * graph->dim;
-    uintptr_t page = begin & ~graph->page_mask;
-    (void)madvise((void *)page, end - page, MADV_WILLNEED);
-}
-
 /* The node's links on level: a pointer to `count` node numbers. */
 static inline uint32_t read_links(const vdb_hnsw *graph, uint32_t node, uint32_t level, vdb_scratch *scratch,
                                   int locked, const uint32_t **links)
@@ -191,7 +183,7 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate e
             if (neighbor >= graph->allocated || vdb_scratch_visit(scratch, neighbor))
                 continue;
             if (scratch->request_rows)
-                request_row(graph, neighbor);
+                vdb_hnsw_request_row(graph, neighbor);
             else
                 prefetch_row(graph, query, neighbor, 1);
             fresh[fresh_count++] = neighbor;
@@ -239,7 +231,7 @@ static uint32_t rerank_results(const vdb_hnsw *graph, const float *query, uint32
     uint32_t lines = row_lines(graph, &exact), size = heap->size;
     for (uint32_t i = 0; i < size; i++) {
         if (request)
-            request_row(graph, heap->items[i].node);
+            vdb_hnsw_request_row(graph, heap->items[i].node);
         else
             prefetch_row(graph, &exact, heap->items[i].node, lines);
     }
