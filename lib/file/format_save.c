@@ -78,6 +78,23 @@ static const uint32_t *upper_block(const vdb_file_contents *contents, uint32_t n
     return contents->upper_links + (graph->upper_start[node] + level - 1) * (uint64_t)(graph->m + 1);
 }
 
+/*
+ * Rows are written in the file's order, which is not the order of the rows
+ * they come from: read from a mapped vector file larger than memory, each
+ * would wait for its own disk read. So the rows this far ahead are asked
+ * for before they are needed, and the disk serves them together.
+ */
+enum { READ_AHEAD_ROWS = 256 };
+
+static void request_ahead(const vdb_file_contents *contents, uint32_t i)
+{
+    if (i == 0)
+        for (uint32_t j = 0; j < READ_AHEAD_ROWS && j < contents->count; j++)
+            vdb_hnsw_request_row(contents->graph, vdb_save_order_node(contents->order, j));
+    else if (i + READ_AHEAD_ROWS < contents->count)
+        vdb_hnsw_request_row(contents->graph, vdb_save_order_node(contents->order, i + READ_AHEAD_ROWS));
+}
+
 /* Format 2: each node's vector, its level-0 links and zeros up to the node block's end. */
 static void write_node_blocks(writer *w, const vdb_file_contents *contents, vdb_header *header)
 {
@@ -87,6 +104,7 @@ static void write_node_blocks(writer *w, const vdb_file_contents *contents, vdb_
     begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
     for (uint32_t i = 0; i < contents->count; i++) {
         uint32_t node = vdb_save_order_node(contents->order, i);
+        request_ahead(contents, i);
         write_bytes(w, vdb_hnsw_vector(graph, node), sizeof(float) * graph->dim);
         write_link_block(w, level0_block(contents, node), graph->m0 + 1, contents->order);
         for (uint32_t pad = used; pad < header->node_block; pad += sizeof zeros)
@@ -100,8 +118,10 @@ static void write_vectors_and_links0(writer *w, const vdb_file_contents *content
 {
     const vdb_hnsw *graph = contents->graph;
     begin_section(w, &header->sections[VDB_SECTION_VECTORS]);
-    for (uint32_t i = 0; i < contents->count; i++)
+    for (uint32_t i = 0; i < contents->count; i++) {
+        request_ahead(contents, i);
         write_bytes(w, vdb_hnsw_vector(graph, vdb_save_order_node(contents->order, i)), sizeof(float) * header->dim);
+    }
     header->sections[VDB_SECTION_VECTORS].crc = w->crc;
 
     begin_section(w, &header->sections[VDB_SECTION_LINKS0]);
