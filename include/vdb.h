@@ -219,14 +219,40 @@ VDB_API int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb
  * Link rows [first, first + count) of a mapped vector file into the graph,
  * in parallel on the index's threads. May be called again for further rows,
  * in any order; a row can be built once, or again after vdb_delete removed it.
+ * A first build whose rows and graph do not fit in vdb_set_build_memory's
+ * bound is made by partitions instead (see there).
  * @return VDB_OK, VDB_EINVAL (NULL; NaN/Inf in a row; an index not made by
- *         vdb_map_vectors), VDB_ERANGE (rows past the end of the file),
+ *         vdb_map_vectors; a build memory too small even for partitions,
+ *         and the message gives the least that would do), VDB_ERANGE (rows past the end of the file),
  *         VDB_EEXIST (a row already built; nothing is added),
  *         VDB_EFORMAT (an .fvecs row with another dimension), VDB_EREADONLY
  *         (an index from vdb_open), VDB_ENOMEM.
  * Writer: needs exclusive access to the index.
  */
 VDB_API int vdb_build(vdb_index *index, uint64_t first, uint64_t count);
+
+/**
+ * Bound the memory of vdb_build on an index from vdb_map_vectors, for a
+ * vector file larger than the memory the build may use (a container's or a
+ * cgroup's limit). A build over a mapped file reads rows all over it, so
+ * once the file does not fit in memory it waits on the disk at every step.
+ * With a bound, the first vdb_build on the index, if its rows and graph do
+ * not fit in it, splits the rows into partitions that do (k-means; each
+ * row goes to its two nearest partitions), builds each partition's graph
+ * from a copy of its rows read in file order, and merges the graphs: the
+ * rows are read in order, once per partition, and the build runs at the
+ * speed of the CPU. Twice the insertions, each into a far smaller graph,
+ * take about as long as a build of all rows at once, and the recall at
+ * the same ef is close to that build's (docs/benchmarks.md).
+ * The bound counts the build's own memory (the graph, the copied rows,
+ * scratch) with an eighth kept for the page cache; the index's other
+ * memory (its id table) is not counted. A later vdb_build on the same
+ * index links into the graph there is, without partitions.
+ * @param[in] bytes  the bound; 0 (the default) for none.
+ * @return VDB_OK, VDB_EINVAL (NULL index).
+ * Writer: not while a change runs on the index.
+ */
+VDB_API int vdb_set_build_memory(vdb_index *index, uint64_t bytes);
 
 /**
  * Copy n vectors into the index and link them into the graph, in parallel.

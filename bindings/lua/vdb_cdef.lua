@@ -63,6 +63,7 @@ void vdb_config_init(vdb_config *cfg, uint32_t version);
 int vdb_create(vdb_index **out, const vdb_config *cfg);
 int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb_config *cfg);
 int vdb_build(vdb_index *index, uint64_t first, uint64_t count);
+int vdb_set_build_memory(vdb_index *index, uint64_t bytes);
 int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
 int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids);
 int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n);

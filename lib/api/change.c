@@ -6,7 +6,9 @@
  */
 #include "api/checks.h"
 #include "api/journal_records.h"
+#include "build/partitioned_build.h"
 #include "util/error.h"
+#include "util/parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,19 @@ static int check_vectors_and_ids(const vdb_index *index, const float *vectors, u
     return code;
 }
 
+/* How the first build of an index with a memory bound splits its rows (none: plan->partitions stays 0). */
+static int plan_partitions(const vdb_index *index, uint64_t count, vdb_partition_plan *plan)
+{
+    if (index->build_memory == 0 || index->graph.allocated > 0)
+        return VDB_OK; /* later builds link into the graph there is: they cannot be split */
+    const vdb_config *config = &index->config;
+    uint64_t code_bytes = config->codes == VDB_CODES_NONE
+                              ? 0
+                              : vdb_codes_bytes(config->codes, config->dim, config->code_bytes) + sizeof(float);
+    uint32_t threads = vdb_parallel_workers(config->threads, count, VDB_INSERT_CHUNK);
+    return vdb_partitioned_build_plan(plan, count, config->dim, config->m, threads, code_bytes, index->build_memory);
+}
+
 int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
 {
     int code = check_writable(index, CHANGE_BUILD);
@@ -112,12 +127,26 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
     if (bad < count)
         return vdb_fail(VDB_EINVAL, "row %llu holds NaN or Inf", (unsigned long long)(first + bad));
 
-    if (vdb_store_reserve_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count) != VDB_OK)
+    vdb_partition_plan plan = {0, 0, 0};
+    if ((code = plan_partitions(index, count, &plan)) != VDB_OK)
+        return code;
+    if (vdb_store_reserve_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count) != VDB_OK ||
+        (plan.partitions > 0 && vdb_hnsw_reserve_dead(&index->graph) != VDB_OK))
         return vdb_fail(VDB_ENOMEM, "out of memory building %llu rows", (unsigned long long)count);
     if ((code = vdb_index_reserve(index, count, 0)) != VDB_OK)
         return code;
     vdb_store_link_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count);
+    if (plan.partitions > 0)
+        return vdb_index_build_partitioned(index, first, count, &plan);
     return vdb_index_insert(index, NULL, count, NULL, first, &index->progress);
+}
+
+int vdb_set_build_memory(vdb_index *index, uint64_t bytes)
+{
+    if (!index)
+        return vdb_fail(VDB_EINVAL, "index is NULL");
+    index->build_memory = bytes;
+    return VDB_OK;
 }
 
 int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)

@@ -5,6 +5,7 @@
  */
 #include "index/index.h"
 
+#include "build/partitioned_build.h"
 #include "disk/disk_search.h"
 
 #include "graph/insert.h"
@@ -12,6 +13,7 @@
 #include "util/error.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 vdb_index *vdb_index_new(const vdb_config *config, vdb_index_kind kind)
 {
@@ -78,14 +80,17 @@ static void delete_canceled(vdb_index *index, uint64_t n)
     }
 }
 
-int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id,
-                     const vdb_progress *progress)
+static void append_nodes(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id)
 {
     if (vectors)
         vdb_store_append(&index->store, vectors, n);
     for (uint64_t i = 0; i < n; i++)
         vdb_ids_append(&index->ids, ids ? ids[i] : first_id + i);
-    int code = vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads, progress);
+}
+
+/* After the last n nodes were linked, with `code` from the linking: their codes, or their deletion if it failed. */
+static int finish_insert(vdb_index *index, uint64_t n, int code)
+{
     /* Every node needs its code row, deleted ones too: a search walks through them. */
     vdb_codes_update(&index->codes, &index->store, index->config.seed, index->config.threads);
     if (code == VDB_ECANCELED) {
@@ -99,6 +104,34 @@ int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const u
                         "fewer links than a search would find for them",
                         (unsigned long long)n);
     return VDB_OK;
+}
+
+int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id,
+                     const vdb_progress *progress)
+{
+    append_nodes(index, vectors, n, ids, first_id);
+    return finish_insert(index, n, vdb_hnsw_insert(&index->graph, (uint32_t)n, index->config.threads, progress));
+}
+
+int vdb_index_build_partitioned(vdb_index *index, uint64_t first, uint64_t n, const vdb_partition_plan *plan)
+{
+    append_nodes(index, NULL, n, NULL, first);
+    const vdb_vector_view *view = &index->view;
+    vdb_build_rows rows = {vdb_vector_view_row(view, first), view->stride, (uint32_t)n, view->dim};
+    /* The build and the codes after it read the rows in file order: the kernel may read ahead, unlike for searches. */
+    vdb_mapping_advise(&index->file, 0, index->file.length, MADV_SEQUENTIAL);
+    int code =
+        vdb_partitioned_build(&index->graph, &rows, plan, index->config.seed, index->config.threads, &index->progress);
+    if (code == VDB_ENOMEM) { /* unlike an insertion's, this one leaves nodes unlinked: take them all back */
+        vdb_codes_update(&index->codes, &index->store, index->config.seed, index->config.threads);
+        delete_canceled(index, n);
+        code = vdb_fail(code, "out of memory building %llu rows in %u partitions: none were added",
+                        (unsigned long long)n, plan->partitions);
+    } else {
+        code = finish_insert(index, n, code);
+    }
+    vdb_mapping_advise(&index->file, 0, index->file.length, MADV_RANDOM);
+    return code;
 }
 
 /*

@@ -7,6 +7,7 @@
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
+#include "build/partition.h"
 #include "codes/codes.h"
 #include "disk/disk_index.h"
 #include "file/journal.h"
@@ -40,6 +41,7 @@ struct vdb_index {
     vdb_ids ids;          /* node <-> id */
     vdb_hnsw graph;
     vdb_progress progress; /* vdb_set_progress's callback for vdb_build and vdb_add, or none */
+    uint64_t build_memory; /* vdb_set_build_memory's bound on vdb_build, in bytes; 0: none */
     vdb_disk *disk;        /* VDB_OPEN_DISK: searches read node blocks from the file (disk/disk_index.h); else NULL */
 
     /*
@@ -103,6 +105,14 @@ int vdb_index_reserve(vdb_index *index, uint64_t n, int vectors);
  */
 int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids, uint64_t first_id,
                      const vdb_progress *progress);
+
+/*
+ * Append rows [first, first + n) of the vector file as the index's first
+ * nodes and link them by partitions (build/partitioned_build.h), after
+ * vdb_index_reserve and vdb_hnsw_reserve_dead. On a failure or a cancel
+ * the nodes are deleted again.
+ */
+int vdb_index_build_partitioned(vdb_index *index, uint64_t first, uint64_t n, const vdb_partition_plan *plan);
 
 /* Delete live nodes (after vdb_hnsw_reserve_dead): searches stop returning them and their ids are free. */
 void vdb_index_delete_nodes(vdb_index *index, const uint32_t *nodes, uint64_t n);

@@ -59,6 +59,7 @@ const PROTOTYPES = Object.freeze({
   vdb_create: 'int vdb_create(_Out_ vdb_index **out, const vdb_config *cfg)',
   vdb_map_vectors: 'int vdb_map_vectors(_Out_ vdb_index **out, const char *vectors_path, const vdb_config *cfg)',
   vdb_build: 'int vdb_build(vdb_index *index, uint64_t first, uint64_t count)',
+  vdb_set_build_memory: 'int vdb_set_build_memory(vdb_index *index, uint64_t bytes)',
   vdb_add: 'int vdb_add(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)',
   vdb_upsert: 'int vdb_upsert(vdb_index *index, const float *vectors, uint64_t n, const uint64_t *ids)',
   vdb_delete: 'int vdb_delete(vdb_index *index, const uint64_t *ids, uint64_t n)',
