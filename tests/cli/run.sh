@@ -177,6 +177,20 @@ check "rows find themselves first (${hits}/3000)" [ "$hits" -ge 2990 ]
 check "row 123 finds itself at distance 0" grep -q '^query 123: 123:0 ' <<<"$out"
 check "info: codes none without --codes" [ "$(info_field data.vdb codes)" = none ]
 
+# --- a build within a memory bound: by partitions ---------------------------
+# 40,000 rows of 16 floats and their graph need about 6.5 MB: 6 MiB is split into partitions.
+ok "gen rows for a bounded build" gen wide.npy --count 40000 --dim 16 --kind clustered --clusters 40 --seed 11
+refused "build --memory-mb too small gives the least that would do" 1 "give at least [0-9]+ MiB" \
+    build wide.npy wide.vdb --m 8 --ef-construction 64 --memory-mb 1
+check "a refused bounded build writes no index" [ ! -e wide.vdb ]
+ok "build --memory-mb 6" build wide.npy wide.vdb --m 8 --ef-construction 64 --memory-mb 6
+verified "verify a build by partitions" wide.vdb
+ok "search every row of it" search wide.vdb wide.npy --k 5 --ef 64
+hits=$(first_ids | awk -F: '$1 == $2' | wc -l)
+check "built by partitions, rows find themselves first (${hits}/40000)" [ "$hits" -ge 39800 ]
+refused "bench --memory-mb on an index file" 2 "memory-mb is for building" bench wide.vdb --memory-mb 6
+rm -f wide.npy wide.vdb
+
 # --- int8 codes ------------------------------------------------------------
 ok "build --codes int8" build data.npy codes.vdb --codes int8 --rerank 20 --m 8 --ef-construction 64 --threads 1
 check "build says the index has int8 codes" grep -q ', int8 codes -> codes.vdb$' <<<"$out"

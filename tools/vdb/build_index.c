@@ -13,6 +13,10 @@
 
 int build_index(const char *cmd, const build_request *req, build_result *out)
 {
+    if (req->memory_mb > UINT64_MAX >> 20) {
+        cli_error(cmd, "--memory-mb %llu is too large", (unsigned long long)req->memory_mb);
+        return -1;
+    }
     vdb_index *index;
     int rc = vdb_map_vectors(&index, req->vectors_path, &req->config);
     if (rc != VDB_OK) {
@@ -42,6 +46,8 @@ int build_index(const char *cmd, const build_request *req, build_result *out)
     /* Only a drawn bar needs the callback; without one the build asks nothing. */
     if (bar.enabled)
         rc = vdb_set_progress(index, progress_report, &bar);
+    if (rc == VDB_OK && req->memory_mb > 0)
+        rc = vdb_set_build_memory(index, req->memory_mb << 20);
     double start = timing_now();
     if (rc == VDB_OK)
         rc = vdb_build(index, req->first, count);

@@ -13,8 +13,9 @@ typedef struct build_request {
     const char *vectors_path;
     vdb_config config; /* config.dim: 0, or the file's dimension (needed for raw files) */
     uint64_t first;
-    uint64_t count; /* rows to build; ALL_ROWS for first..end of file */
-    int progress;   /* draw a bar on stderr if it is a terminal */
+    uint64_t count;     /* rows to build; ALL_ROWS for first..end of file */
+    int progress;       /* draw a bar on stderr if it is a terminal */
+    uint64_t memory_mb; /* vdb_set_build_memory in MiB; 0 for no bound */
 } build_request;
 
 #define BUILD_ALL_ROWS UINT64_MAX

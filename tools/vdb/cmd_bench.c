@@ -61,6 +61,8 @@ static const char HELP[] = "usage: vdb bench VECTORS [options]\n"
                            "  --code-bytes B        with --codes pq: bytes a row (default 0 = dim / 8)\n"
                            "  --rerank R            with codes: best candidates by code measured exactly,\n"
                            "                        raised to k; 0 = all ef of them (default 0)\n"
+                           "  --memory-mb N         build within N MiB, by partitions if need be (vdb build\n"
+                           "                        --help); default 0, no bound\n"
                            "Rows:\n"
                            "  --first F             first row of the vector file (default 0)\n"
                            "  --count N             rows (default: to the end of the file, or the index's count)\n"
@@ -102,7 +104,7 @@ typedef struct bench_args {
     uint64_t seed, first, count, nq, query_seed, query_first;
     const char *metric, *codes, *vectors, *queries, *ef_list;
     int json, recover, disk;
-    uint64_t cache_mb;
+    uint64_t cache_mb, memory_mb;
 } bench_args;
 
 enum {
@@ -128,6 +130,7 @@ enum {
     O_CODE_BYTES,
     O_DISK,
     O_CACHE_MB,
+    O_MEMORY_MB,
     N_OPTS
 };
 
@@ -155,7 +158,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     rep->source = path;
     rep->built = !as_index;
     if (as_index) {
-        static const int build_only[] = {O_METRIC, O_M, O_EFC, O_SEED, O_CODES, O_RERANK, O_CODE_BYTES};
+        static const int build_only[] = {O_METRIC, O_M, O_EFC, O_SEED, O_CODES, O_RERANK, O_CODE_BYTES, O_MEMORY_MB};
         for (size_t i = 0; i < sizeof build_only / sizeof *build_only; i++)
             if (opts[build_only[i]].seen) {
                 cli_usage_error("bench", "--%s is for building; '%s' is an index file", opts[build_only[i]].name, path);
@@ -251,6 +254,7 @@ static int load_index(const char *path, int as_index, const bench_args *a, const
     req.first = a->first;
     req.count = opts[O_COUNT].seen ? a->count : BUILD_ALL_ROWS;
     req.progress = 1;
+    req.memory_mb = a->memory_mb;
     build_result built;
     if (build_index("bench", &req, &built) != 0)
         return CLI_EXIT_FAIL;
@@ -515,6 +519,7 @@ int cmd_bench(int argc, char **argv)
         [O_CODE_BYTES] = {"code-bytes", CLI_U32, &a.code_bytes, 0},
         [O_DISK] = {"disk", CLI_FLAG, &a.disk, 0},
         [O_CACHE_MB] = {"cache-mb", CLI_U64, &a.cache_mb, 0},
+        [O_MEMORY_MB] = {"memory-mb", CLI_U64, &a.memory_mb, 0},
     };
     const char *pos[1];
     size_t npos = 0;

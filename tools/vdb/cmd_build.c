@@ -34,6 +34,9 @@ static const char HELP[] = "usage: vdb build VECTORS INDEX [options]\n"
                            "  --rerank R            with codes: how many of a search's best candidates by code\n"
                            "                        get their exact distance, raised to k; 0 = all ef of them\n"
                            "                        (default 0)\n"
+                           "  --memory-mb N         build within N MiB: when the rows and the graph do not\n"
+                           "                        fit, build by partitions that do, reading the rows in\n"
+                           "                        order (vdb_set_build_memory); default 0, no bound\n"
                            "  --first F             first row to build (default 0)\n"
                            "  --count N             rows to build (default all rows from F to the end)\n"
                            "  -h, --help            show this help\n";
@@ -59,6 +62,7 @@ int cmd_build(int argc, char **argv)
         {"codes", CLI_STRING, &codes, 0},
         {"rerank", CLI_U32, &req.config.rerank, 0},
         {"code-bytes", CLI_U32, &req.config.code_bytes, 0},
+        {"memory-mb", CLI_U64, &req.memory_mb, 0},
     };
     const char *pos[2];
     size_t npos = 0;
