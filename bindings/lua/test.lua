@@ -785,6 +785,16 @@ do
         bcalls[#bcalls + 1] = { done, total }
     end }) == true and #bidx == 1000)
     check("build reports from 0 to total", zero_to_total(bcalls, 1000), #bcalls)
+
+    -- A build within a memory bound: 400 KiB does not hold these rows and their graph, so it goes by partitions.
+    local midx = assert(vdb.map_vectors(raw, { dim = dim, threads = 2 }))
+    expect_error("a build memory too small", "VDB_EINVAL", midx.build, midx, 0, n, { memory = 1024 })
+    expect_error("a build memory of 0 bytes", "VDB_EINVAL", midx.build, midx, 0, n, { memory = 0 })
+    check("nothing built within too small a bound", #midx == 0)
+    check("build within 400 KiB", midx:build(0, n, { memory = 400 * 1024 }) == true and #midx == n, #midx)
+    local own_ids, own_dist = midx:search(ffi.cast("float *", data) + 7 * dim, 1, 64)
+    check("a row built by partitions is found by its own vector", own_ids[0] == 7ULL and own_dist[0] == 0, own_ids[0])
+    midx:close()
     pidx:close()
     cidx:close()
     bidx:close()

@@ -120,6 +120,16 @@ export interface ChangeOptions {
   progress?: ((done: number, total: number) => boolean | void) | null;
 }
 
+export interface BuildOptions extends ChangeOptions {
+  /**
+   * Bound the build's memory, in bytes: when the rows and the graph do not
+   * fit, the first build splits the rows into partitions that do, builds
+   * each in memory from rows read in file order, and merges the graphs
+   * (vdb_set_build_memory). null or omitted: no bound.
+   */
+  memory?: number | bigint | null;
+}
+
 export interface SearchResult {
   /** k ids, nearest first; slots past `found` hold 2^64-1. */
   ids: BigUint64Array;
@@ -208,7 +218,7 @@ export class Index {
   /** Whether the index holds id (a deleted id is not held). */
   has(id: Id): boolean;
   /** Link rows [first, first + count) of the mapped vector file; first defaults to 0, count to the rest of the file. */
-  build(first?: number | bigint, count?: number | bigint, options?: ChangeOptions): this;
+  build(first?: number | bigint, count?: number | bigint, options?: BuildOptions): this;
   /** Rows in the vector file of an index from mapVectors(); null for the others. */
   readonly rows: number | null;
   /**

@@ -407,6 +407,13 @@ set mapped_coded [vdb::Index_map_vectors $raw_rows $dim $vdb::VDB_METRIC_L2 16 2
 check "map_vectors takes codes, code_bytes and rerank" \
     [expr {[codes_and_rerank $mapped_coded] eq [list $vdb::VDB_CODES_PQ 4 7]}] [codes_and_rerank $mapped_coded]
 vdb::delete_Index $mapped_coded
+set bounded [vdb::Index_map_vectors $raw_rows $dim]
+$bounded set_build_memory 1024
+expect_error "a build memory too small for the rows" VDB_EINVAL { $bounded build 0 $cn }
+$bounded set_build_memory 0
+$bounded build 0 $cn
+check "set_build_memory 0 lifts the bound" [expr {[$bounded count] == $cn}] [$bounded count]
+vdb::delete_Index $bounded
 set plain [vdb::new_Index 4]
 check "an index without codes: VDB_CODES_NONE, rerank 0" [expr {[codes_and_rerank $plain] eq [list $vdb::VDB_CODES_NONE 0 0]}]
 vdb::delete_Index $plain

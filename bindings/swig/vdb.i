@@ -17,7 +17,8 @@
  *    (Tcl, Perl 5 and Python 3 here): add(list of floats, list of ids),
  *    search(list of floats, k, ef, filter) -> [ids, distances],
  *    delete(list of ids), upsert(floats, ids), get(id) -> list of floats,
- *    commit() (vdb_commit), set_disk_cache(bytes) (vdb_set_disk_cache).
+ *    commit() (vdb_commit), set_disk_cache(bytes) (vdb_set_disk_cache),
+ *    set_build_memory(bytes) (vdb_set_build_memory).
  *  - Class Filter: an allow-list of ids (vdb_filter_create) that any number
  *    of searches may share; in Tcl a search also takes the list itself.
  *    Predicate filters (vdb_filter_from_fn) are not offered: a script's
@@ -574,6 +575,14 @@ typedef struct vdb_swig_index {} vdb_swig_index;
     void build(uint64_t first, uint64_t count) {
         vdb_index *h = vdb_swig_live($self);
         if (h) vdb_swig_check(vdb_build(h, first, count));
+    }
+
+    /* set_build_memory(bytes): bound the memory of the next first build,
+     * which builds by partitions when its rows and graph do not fit; 0 for
+     * no bound (vdb_set_build_memory). */
+    void set_build_memory(uint64_t bytes) {
+        vdb_index *h = vdb_swig_live($self);
+        if (h) vdb_swig_check(vdb_set_build_memory(h, bytes));
     }
 
     /* search(query, k, ef, filter) -> [ids, distances], each with `found`

@@ -82,20 +82,27 @@ function Index:rows()
     return h ~= nil and rows_of[tostring(ffi.cast("uintptr_t", h))] or nil
 end
 
---- idx:build(first, count): link rows [first, first+count) of a mapped vector
---- file; first defaults to 0, count to the rest of the file. opts as in add.
+--- idx:build(first, count, opts): link rows [first, first+count) of a mapped
+--- vector file; first defaults to 0, count to the rest of the file. opts as
+--- in add, and opts.memory bounds the build's memory in bytes: when the rows
+--- and graph do not fit, it builds by partitions (vdb_set_build_memory).
 function Index:build(first, count, opts)
     local h, message, code = live(self)
     if not h then return nil, message, code end
+    local memory = type(opts) == "table" and opts.memory or nil
+    if memory ~= nil and not is_integer(memory, 1, 2 ^ 53) then
+        return refuse("VDB_EINVAL", "memory must be an integer number of bytes >= 1, or nil for no bound")
+    end
     local fn
-    fn, message, code = progress_option(opts)
+    fn, message, code = progress_option(opts, { memory = true })
     if fn == nil then return nil, message, code end
+    local rc = C.vdb_set_build_memory(h, memory or 0)
+    if rc ~= 0 then return failure(rc) end
     first = first or 0
     if count == nil and is_integer(first, 0, 2 ^ 53) then count = math.max(0, (self:rows() or 0) - first) end
     if not is_integer(first, 0, 2 ^ 53) or not is_integer(count, 0, 2 ^ 53) then
         return refuse("VDB_EINVAL", "first and count must be integers >= 0")
     end
-    local rc
     if fn then
         rc, message, code = with_progress(h, fn, build_calling_lua, first, count)
     else

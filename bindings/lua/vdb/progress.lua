@@ -40,11 +40,15 @@ jit.off(add_calling_lua)
 jit.off(build_calling_lua)
 
 -- The progress function of add/build options, or nil, message, code.
-local function progress_option(opts)
+local function progress_option(opts, others)
     if opts == nil then return false end
     if type(opts) ~= "table" then return refuse("VDB_EINVAL", "options must be a table") end
     for key in pairs(opts) do
-        if key ~= "progress" then return refuse("VDB_EINVAL", "unknown option '" .. tostring(key) .. "' (known: progress)") end
+        if key ~= "progress" and not (others and others[key]) then
+            local known = "progress"
+            for other in pairs(others or {}) do known = known .. ", " .. other end
+            return refuse("VDB_EINVAL", "unknown option '" .. tostring(key) .. "' (known: " .. known .. ")")
+        end
     end
     local fn = opts.progress
     if fn ~= nil and type(fn) ~= "function" then

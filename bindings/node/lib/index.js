@@ -274,13 +274,14 @@ function createHandle(opts) {
 
 const OPEN_KEYS = ['verify', 'populate', 'writable', 'recover', 'disk'];
 const CHANGE_KEYS = ['progress'];
+const BUILD_KEYS = ['progress', 'memory'];
 
 // The progress function of add() or build() options, or null.
-function progressOption(opts, call) {
+function progressOption(opts, call, keys = CHANGE_KEYS) {
   if (opts === undefined || opts === null) return null;
   if (typeof opts !== 'object') throw invalid(`${call} options must be an object`);
   for (const key of Object.keys(opts)) {
-    if (!CHANGE_KEYS.includes(key)) throw invalid(`unknown option '${key}' (known: ${CHANGE_KEYS.join(', ')})`);
+    if (!keys.includes(key)) throw invalid(`unknown option '${key}' (known: ${keys.join(', ')})`);
   }
   const { progress } = opts;
   if (progress === undefined || progress === null) return null;
@@ -512,7 +513,8 @@ class Index {
   /**
    * Link rows [first, first + count) of the mapped vector file into the
    * graph; first defaults to 0, count to the rest of the file. opts.progress
-   * as in add().
+   * as in add(); opts.memory bounds the build's memory in bytes, building
+   * by partitions when the rows and graph do not fit (vdb_set_build_memory).
    */
   build(first = 0, count, opts) {
     const ptr = this.#writable('build');
@@ -522,7 +524,11 @@ class Index {
       count = rows === null ? 0 : Math.max(0, rows - Number(first));
     }
     count = u64(count, 'count');
-    const progress = progressOption(opts, 'build');
+    const progress = progressOption(opts, 'build', BUILD_KEYS);
+    const bounded = opts?.memory !== undefined && opts.memory !== null;
+    const memory = bounded ? BigInt(u64(opts.memory, 'memory')) : 0n;
+    if (bounded && memory === 0n) throw invalid('memory must be at least 1 byte, or null for no bound');
+    check(C.vdb_set_build_memory(ptr, memory));
     check(withProgress(ptr, this.#state, progress, () => C.vdb_build(ptr, first, count)));
     return this;
   }

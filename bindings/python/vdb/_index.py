@@ -531,7 +531,14 @@ class Index:
         finally:
             self._guard.exit_write()
 
-    def build(self, first: int = 0, count: Optional[int] = None, *, progress: ProgressLike = None) -> None:
+    def build(
+        self,
+        first: int = 0,
+        count: Optional[int] = None,
+        *,
+        progress: ProgressLike = None,
+        memory: Optional[int] = None,
+    ) -> None:
         """Link rows [first, first + count) of the mapped vector file into the graph.
 
         For an index from :meth:`map_vectors`. `count` None means every row
@@ -539,10 +546,19 @@ class Index:
         rows, in any order; a row can be built once, or again after
         :meth:`delete` removed it. `progress` is as for :meth:`add`.
 
+        `memory` bounds the build's memory in bytes (None: no bound), for a
+        vector file larger than the memory the build may use: when the rows
+        and the graph do not fit, the first build on the index splits the
+        rows into partitions that do, builds each in memory from its rows
+        read in file order, and merges the graphs, so it runs at the speed
+        of the CPU instead of waiting on the disk (vdb_set_build_memory).
+
         Raises:
             RangeError: rows past the end of the file.
             ExistsError: a row already built (nothing is added).
-            InvalidArgumentError: NaN/Inf in a row; an index made by ``Index(dim)``.
+            InvalidArgumentError: NaN/Inf in a row; an index made by ``Index(dim)``;
+                a `memory` too small even for partitions (the message gives
+                the least that would do).
             ReadOnlyError: an index from :meth:`open`.
             CanceledError: `progress` returned a truthy value (nothing is built).
         """
@@ -550,8 +566,16 @@ class Index:
         if count is None:
             count = max(0, self._rows - first) if self._rows is not None else 0
         count = _uint("count", count, _U64_MAX)
+        bound = 0 if memory is None else _uint("memory", memory, _U64_MAX)
+        if memory is not None and bound == 0:
+            raise InvalidArgumentError("memory must be at least 1 byte, or None for no bound")
         scope = ProgressScope(progress, "build")
-        self._with_progress(scope, lambda handle: lib.vdb_build(handle, first, count))
+
+        def build_within_bound(handle: Any) -> int:
+            code = lib.vdb_set_build_memory(handle, bound)
+            return code if code != 0 else lib.vdb_build(handle, first, count)
+
+        self._with_progress(scope, build_within_bound)
 
     def _with_progress(self, scope: ProgressScope, call: Any) -> None:
         """Run call(handle) as the index's writer, with scope's callback set
