@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from .._common import id_array, is_int, uint
 from .._errors import DimensionError, FormatError, InvalidArgumentError, ReadOnlyError
@@ -70,7 +71,10 @@ class ShardedIndex:
             threads: threads each actor's index searches a batch with; None = max(1, int(num_cpus)).
             max_restarts: how often Ray restarts an actor whose process died (-1: always).
             actor_options: more ``.options(...)`` for the actors (resources,
-                scheduling_strategy, runtime_env, ...); the default spreads them over the nodes.
+                scheduling_strategy, runtime_env, ...). Without a scheduling_strategy,
+                actors go round robin over the alive nodes (a soft node affinity, so Ray
+                places one elsewhere when its node is full), which puts a shard's replicas
+                on different nodes.
 
         Raises:
             VdbIOError, FormatError: no sharded index at `path`; a shard file that will not open.
@@ -86,20 +90,25 @@ class ShardedIndex:
         self.replicas = int(replicas)
         self.writable = bool(writable)
         self._turn = itertools.count()
+        #: Searches sent again because a shard's actor died while they were in flight.
+        self.retries = 0
         options: Dict[str, Any] = {
             "num_cpus": num_cpus,
             "max_restarts": max_restarts,
             "max_task_retries": 0,  # this class retries searches itself, once, and never changes
-            "scheduling_strategy": "SPREAD",
             **(actor_options or {}),
         }
         threads = max(1, int(num_cpus)) if threads is None else threads
-        actor = _RemoteShardActor.options(**options)
+        nodes = [] if "scheduling_strategy" in options else _alive_nodes()
         for shard in range(self.manifest.num_shards):
             file = self.manifest.shard_path(self.path, shard)
-            self._actors.append(
-                [actor.remote(file, self.writable and r == 0, threads) for r in range(self.replicas)]
-            )
+            group = []
+            for r in range(self.replicas):
+                placed = dict(options)
+                if nodes:  # round robin: a shard's replicas on different nodes, shards spread evenly
+                    placed["scheduling_strategy"] = NodeAffinitySchedulingStrategy(nodes[(shard + r) % len(nodes)], soft=True)
+                group.append(_RemoteShardActor.options(**placed).remote(file, self.writable and r == 0, threads))
+            self._actors.append(group)
         try:
             ray.get([a.count.remote() for group in self._actors for a in group])
         except Exception as err:
@@ -186,6 +195,7 @@ class ShardedIndex:
         except Exception as err:
             raise_cause(err)
         group = self._actors[shard]
+        self.retries += 1
         try:
             return ray.get(group[(turn + 1) % self.replicas].search.remote(queries_ref, k, ef, filter))
         except ACTOR_LOST as err:
@@ -324,6 +334,11 @@ class ShardedIndex:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.num_shards} shards x {self.replicas} replicas"
         return f"<vdb.ray.ShardedIndex {self.path!r} {state}>"
+
+
+def _alive_nodes() -> List[str]:
+    """The ids of the cluster's alive nodes, in a stable order."""
+    return sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
 
 
 __all__ = ["ShardedIndex"]
