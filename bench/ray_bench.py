@@ -12,9 +12,9 @@ queries held out, exact top-100 cached in bench/data/), for each shard count:
 2. search: vdb.ray.ShardedIndex (one actor per shard, cores / shards CPUs
    and threads each) against the same shards opened in this process
    (vdb.ray.LocalShards: each shard searched in turn on all cores, merged
-   the same way), for batches of `--batch` queries and of one query: the
-   median over `--runs` passes of the seconds per batch; "Ray adds" is the
-   difference. Throughput is the queries of a pass over its time. Both give
+   the same way), for batches of `--batch` queries and of one query (the
+   first 200): the median over `--runs` passes of the seconds per batch, the
+   two taking turns pass by pass; "Ray adds" is the difference. Throughput is the queries of a pass over its time. Both give
    the same ids (checked), so recall@10 is given once.
 3. memory: each actor's resident memory (/proc/PID/status) and its mapping
    of the shard file (/proc/PID/smaps): resident pages of the file, and its
@@ -67,15 +67,18 @@ def recall_at(found: np.ndarray, truth: np.ndarray, k: int) -> float:
     return float(np.mean([len(set(f[:k].tolist()) & set(t[:k].tolist())) / k for f, t in zip(found, truth)]))
 
 
-def seconds_per_batch(search, queries: np.ndarray, batch: int, runs: int, limit: int | None = None) -> list:
-    """Per pass over the queries (in batches of `batch`, at most `limit` batches): seconds per batch."""
+def seconds_per_batch(searches: dict, queries: np.ndarray, batch: int, runs: int, limit: int | None = None) -> dict:
+    """For each named search, per pass over the queries (in batches of `batch`, at most
+    `limit` batches): seconds per batch. The searches take turns pass by pass, so a
+    neighbour's load on this shared machine falls on all of them alike."""
     starts = list(range(0, queries.shape[0], batch))[:limit]
-    passes = []
+    passes: dict = {name: [] for name in searches}
     for _ in range(runs):
-        began = time.perf_counter()
-        for start in starts:
-            search(queries[start : start + batch])
-        passes.append((time.perf_counter() - began) / len(starts))
+        for name, search in searches.items():
+            began = time.perf_counter()
+            for start in starts:
+                search(queries[start : start + batch])
+            passes[name].append((time.perf_counter() - began) / len(starts))
     return passes
 
 
@@ -101,8 +104,10 @@ def measure(shards: int, base: np.ndarray, queries: np.ndarray, truth: np.ndarra
         result["same_ids"] = bool(np.array_equal(ray_ids, local_ids))
         result["recall_at_10"] = recall_at(ray_ids, truth, 10)
         for label, batch, limit in (("batch", args.batch, None), ("single", 1, 200)):
-            via_ray = seconds_per_batch(lambda q: index.search(q, args.k, args.ef), queries, batch, args.runs, limit)
-            direct = seconds_per_batch(lambda q: local.search(q, args.k, args.ef), queries, batch, args.runs, limit)
+            passes = seconds_per_batch({"ray": lambda q: index.search(q, args.k, args.ef),
+                                        "direct": lambda q: local.search(q, args.k, args.ef)},
+                                       queries, batch, args.runs, limit)
+            via_ray, direct = passes["ray"], passes["direct"]
             ray_s, direct_s = statistics.median(via_ray), statistics.median(direct)
             result[label] = {
                 "queries_per_batch": batch,
@@ -132,7 +137,10 @@ def report(results: dict) -> str:
         f"ef_construction {results['ef_construction']}, search ef {results['ef']}, k {results['k']}; "
         f"{results['machine'].get('cores')} cores ({results['machine'].get('cpu', '?')}), Ray {results['ray']}, "
         f"{results['date']}. Search figures are medians of {results['runs']} passes. The machine is shared and "
-        "small, so the figures are noisy: read them as orders of magnitude, not to the percent.",
+        "small (1-minute load average {:.1f} before, {:.1f} after, on {} cores), so the figures are noisy: "
+        "read them as orders of magnitude, not to the percent.".format(
+            results["load_average_before_after"][0][0], results["load_average_before_after"][1][0],
+            results["machine"].get("cores")),
         "",
         "| shards | build s | recall@10 | QPS via Ray (batch) | QPS direct (batch) | Ray adds per batch ms "
         "| Ray adds per 1-query search ms | same ids |",
@@ -178,6 +186,7 @@ def main(argv=None) -> int:
     cores = os.cpu_count() or 1
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False,
              object_store_memory=max(256 << 20, 2 * base.nbytes))
+    load_before = os.getloadavg()
     work = args.work_dir or tempfile.mkdtemp(prefix="vdb-ray-bench-")
     try:
         by_shards = [measure(int(s), base, queries, truth, work, args, cores, log) for s in args.shards.split(",")]
@@ -192,6 +201,7 @@ def main(argv=None) -> int:
         "batch": args.batch, "runs": args.runs, "ray": ray.__version__,
         "machine": machine(), "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/ray_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "load_average_before_after": [list(load_before), list(os.getloadavg())],
         "by_shards": by_shards,
     }
     name = args.name or f"clustered-{args.rows // 1000}k"

@@ -305,6 +305,7 @@ def test_changes_go_to_their_shards_and_every_replica_sees_them(cluster, vectors
     with vdb.ray.ShardedIndex(path, replicas=2, writable=True, num_cpus=0.1) as index:
         index.add(far, ids=new_ids)
         assert len(index) == 2004
+        assert {a["node_id"] for a in index.actors() if a["shard"] == 0} == {n["NodeID"] for n in ray.nodes()}
         for _ in range(2):  # both replicas of each shard, in turn
             ids, distances = index.search(far, k=1)
             assert ids[:, 0].tolist() == new_ids and distances[:, 0].tolist() == [0.0] * 4
@@ -316,6 +317,14 @@ def test_changes_go_to_their_shards_and_every_replica_sees_them(cluster, vectors
             ids, distances = index.search(np.stack([moved, far[1]]), k=1)
             assert ids[0, 0] == new_ids[0] and distances[0, 0] == 0.0
             assert ids[1, 0] != new_ids[1]
+
+        writer = next(a for a in index.actors() if a["replica"] == 0 and a["shard"] == expected_shard(new_ids[0], 2))
+        os.kill(writer["pid"], signal.SIGKILL)  # the restarted writer reopens the file writable, journal included
+        for _ in range(2):
+            ids, distances = index.search(np.stack([moved, far[1]]), k=1)
+            assert ids[0, 0] == new_ids[0] and distances[0, 0] == 0.0 and ids[1, 0] != new_ids[1]
+        index.add(far[1] - 100.0, ids=[20_000])
+        assert index.search(far[1] - 100.0, k=1)[0][0] == 20_000
 
         with pytest.raises(vdb.ExistsError):
             index.add(far[2], ids=new_ids[2])
@@ -350,3 +359,19 @@ def test_the_ray_data_callable_adds_what_direct_searches_give(cluster, folder, q
     for row, (want_ids, want_distances) in zip(rows, expected):
         assert np.asarray(row["neighbor_ids"]).tolist() == want_ids
         assert np.asarray(row["neighbor_distances"]).tolist() == want_distances
+
+
+def test_the_example_in_docs_ray_md_runs(tmp_path):
+    """docs/ray.md's example, as the page shows it, in a fresh interpreter (it starts its own cluster)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "ray.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), re.S | re.M)
+    assert len(blocks) == 1
+    result = subprocess.run([sys.executable, "-c", blocks[0]], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "vectors per shard: [" in result.stdout

@@ -102,6 +102,8 @@ class ShardedIndex:
             **(actor_options or {}),
         }
         threads = max(1, int(num_cpus)) if threads is None else threads
+        if not ray.is_initialized():
+            ray.init()  # what Ray's first .remote() would do; ray.nodes() below needs it done
         nodes = [] if "scheduling_strategy" in options else _alive_nodes()
         for shard in range(self.manifest.num_shards):
             file = self.manifest.shard_path(self.path, shard)
@@ -109,7 +111,8 @@ class ShardedIndex:
             for r in range(self.replicas):
                 placed = dict(options)
                 if nodes:  # round robin: a shard's replicas on different nodes, shards spread evenly
-                    placed["scheduling_strategy"] = NodeAffinitySchedulingStrategy(nodes[(shard + r) % len(nodes)], soft=True)
+                    node = nodes[(shard + r) % len(nodes)]
+                    placed["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
                 group.append(_RemoteShardActor.options(**placed).remote(file, self.writable and r == 0, threads))
             self._actors.append(group)
         try:
