@@ -169,8 +169,10 @@ def test_files_and_a_dataset_build_the_same_shards_as_an_array(cluster, folder, 
     fvecs = np.hstack([np.full((N - half, 1), DIM, np.int32).view(np.float32), vectors[half:]])
     fvecs.tofile(tmp_path / "second.fvecs")
     from_files = str(tmp_path / "from-files")
+    reports: list = []
     vdb.ray.build([str(tmp_path / "first.npy"), str(tmp_path / "second.fvecs")], from_files, SHARDS,
-                  m=16, ef_construction=100, progress=False)
+                  m=16, ef_construction=100, progress=lambda done, total: reports.append((done, total)))
+    assert reports[0] == (0, N) and reports[-1] == (N, N) and len(reports) == SHARDS + 1
 
     ids = np.arange(N, dtype=np.uint64)[::-1].copy()  # the id column, not the row order, decides
     dataset = ray.data.from_items([{"vector": v, "id": int(i)} for v, i in zip(vectors, ids)])
