@@ -19,6 +19,9 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+# Ray Data warns about its own deprecated settings when it starts; nothing here sets them.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 import vdb  # noqa: E402
 import vdb.ray  # noqa: E402
 from conftest import brute_force_l2, clustered  # noqa: E402
