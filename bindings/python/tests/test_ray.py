@@ -182,11 +182,17 @@ def test_files_and_a_dataset_build_the_same_shards_as_an_array(cluster, folder, 
     from_dataset = str(tmp_path / "from-dataset")
     vdb.ray.build(dataset, from_dataset, SHARDS, m=16, ef_construction=100, progress=False)
 
+    assert not [n for n in os.listdir(from_dataset) if n.startswith(".parts")]  # the split's files are gone
+    numbered = str(tmp_path / "numbered")  # no id column: row numbers, in the dataset's order
+    vdb.ray.build(ray.data.from_items([{"vector": v} for v in vectors]), numbered, SHARDS,
+                  m=16, ef_construction=100, progress=False)
+
     for shard in range(SHARDS):
         name = f"shard-{shard:04d}.vdb"
-        with vdb.Index.open(os.path.join(folder, name)) as a, vdb.Index.open(os.path.join(from_files, name)) as b:
-            assert len(a) == len(b)
-            assert np.array_equal(a.search(queries, K, EF)[0], b.search(queries, K, EF)[0])
+        for same in (from_files, numbered):
+            with vdb.Index.open(os.path.join(folder, name)) as a, vdb.Index.open(os.path.join(same, name)) as b:
+                assert len(a) == len(b)
+                assert np.array_equal(a.search(queries, K, EF)[0], b.search(queries, K, EF)[0])
         with vdb.Index.open(os.path.join(from_dataset, name)) as c:
             wanted = [int(i) for i in ids if expected_shard(int(i), SHARDS) == shard]
             assert len(c) == len(wanted) and all(i in c for i in wanted[::40])
@@ -201,6 +207,12 @@ def test_bad_input_is_refused_before_any_shard_is_written(cluster, folder, vecto
     broken[42, 3] = np.nan
     with pytest.raises(vdb.InvalidArgumentError, match="row 42"):
         vdb.ray.build(broken, target, 2, progress=False)
+    with pytest.raises(vdb.InvalidArgumentError, match="id 42 holds NaN"):  # found by a Ray Data worker
+        vdb.ray.build(ray.data.from_items([{"vector": v, "id": i} for i, v in enumerate(broken)]), target, 2,
+                      progress=False)
+    with pytest.raises(vdb.InvalidArgumentError, match="ids must be distinct"):  # found by a shard's task
+        vdb.ray.build(ray.data.from_items([{"vector": v, "id": i % 50} for i, v in enumerate(vectors[:100])]),
+                      target, 2, progress=False)
     with pytest.raises(vdb.InvalidArgumentError, match="id 7 is repeated"):
         vdb.ray.build(vectors[:3], target, 2, ids=[7, 8, 7], progress=False)
     with pytest.raises(vdb.InvalidArgumentError):

@@ -9,7 +9,9 @@ written last, once every shard is saved.
 from __future__ import annotations
 
 import os
+import shutil
 import time
+import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -23,6 +25,7 @@ from ._hash import HASH_NAME, shard_of
 from ._inputs import Prepared, VectorFile, file_rows_of, prepare, read_file_rows
 from ._manifest import MANIFEST_NAME, Manifest, read_manifest, shard_file_name
 from ._ray_errors import raise_cause
+from ._spill import read_parts, spill
 
 Progress = Union[None, bool, Callable[[int, int], Any]]
 
@@ -47,13 +50,21 @@ def _build_shard(
     target: str,
     options: Dict[str, Any],
     vectors: Optional[np.ndarray],
-    ids: np.ndarray,
+    ids: Optional[np.ndarray],
     files: Optional[List[VectorFile]],
+    parts: Optional[str] = None,
 ) -> Tuple[int, int, float, Dict[str, Any]]:
-    """Build and save one shard (runs as a Ray task); returns (shard, count, seconds, config)."""
+    """Build and save one shard (runs as a Ray task); returns (shard, count, seconds, config).
+
+    Its rows are `vectors` and `ids` (already this shard's), or this shard's rows of the
+    vector `files` (all rows' `ids` given), or its part files in the folder `parts`."""
     started = time.perf_counter()
     if files is not None:
+        assert ids is not None
         vectors, ids = _shard_rows_from_files(files, ids, shard, num_shards)
+    elif parts is not None:
+        vectors, ids = read_parts(parts, shard, options["dim"])
+    assert ids is not None
     with Index(**options) as index:
         if len(ids):
             index.add(vectors, ids=ids)
@@ -65,15 +76,19 @@ def _build_shard(
 _build_shard_task = ray.remote(_build_shard)
 
 
-def _clear_folder(folder: str, overwrite: bool) -> None:
-    """Make `folder` ready for a new index: create it, or empty an old index in it when overwrite."""
+def _check_folder(folder: str, overwrite: bool) -> None:
+    """Refuse a `folder` that is a file, or holds an index (unless overwrite); nothing is changed."""
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise VdbIOError(f"{folder}: exists and is not a folder")
+    if os.path.exists(os.path.join(folder, MANIFEST_NAME)) and not overwrite:
+        raise ExistsError(f"{folder} already holds a sharded index; pass overwrite=True to replace it")
+
+
+def _clear_folder(folder: str) -> None:
+    """Make `folder` ready for a new index: create it, or remove the old index in it."""
     os.makedirs(folder, exist_ok=True)
     if not os.path.exists(os.path.join(folder, MANIFEST_NAME)):
         return
-    if not overwrite:
-        raise ExistsError(f"{folder} already holds a sharded index; pass overwrite=True to replace it")
     old = read_manifest(folder)
     os.remove(os.path.join(folder, MANIFEST_NAME))  # first: a half-removed index is never taken for whole
     for name in old.files:
@@ -87,7 +102,7 @@ def _split_in_memory(prepared: Prepared, num_shards: int) -> List[Tuple[Any, Any
     shards = shard_of(prepared.ids, num_shards)
     order = np.argsort(shards, kind="stable")
     bounds = np.searchsorted(shards[order], np.arange(num_shards + 1))
-    assert prepared.vectors is not None
+    assert prepared.vectors is not None and prepared.ids is not None
     parts = []
     for shard in range(num_shards):
         rows = order[bounds[shard] : bounds[shard + 1]]
@@ -121,7 +136,10 @@ def build(
             files (each task maps them and reads only its shard's rows, so
             they must be readable on every node); or a Ray Dataset with a
             column `column` of vectors and, if present, a column `id_column`
-            of ids (read in order through this process).
+            of ids. With an id column, Ray Data's workers split the rows by shard into
+            part files under `path` (removed afterwards), so they never pass through
+            this process; without one (or with `ids`), the rows are read here in
+            order, for row numbers.
         path: the output folder; every node must be able to write it (a
             local folder on one machine, a shared mount on a cluster).
         num_shards: how many shards (files, and build tasks), >= 1.
@@ -154,28 +172,59 @@ def build(
         raise InvalidArgumentError(f"num_shards must be an integer >= 1, not {num_shards!r}")
     num_shards = int(num_shards)
     folder = os.path.abspath(os.fspath(path))  # tasks run in other working directories
+    _check_folder(folder, overwrite)
     prepared = prepare(data, dim, ids, column, id_column)
-    options = dict(index_options, dim=prepared.dim, metric=metric, m=m, ef_construction=ef_construction,
+    options = dict(index_options, dim=prepared.dim or dim or 1, metric=metric, m=m, ef_construction=ef_construction,
                    ef_search=ef_search, seed=seed, threads=max(1, int(num_cpus)))
     Index(**options).close()  # a bad setting fails here, before any task starts
-    _clear_folder(folder, overwrite)
+    if prepared.dataset is None:
+        _clear_folder(folder)
+        return _build_shards(prepared, folder, num_shards, options, num_cpus, progress)
+    parts = os.path.join(folder, f".parts-{uuid.uuid4().hex}")  # on the shared storage, like the shards
+    try:
+        rows, options["dim"] = spill(prepared.dataset, parts, num_shards, column, id_column, dim)
+        _clear_folder(folder)
+        return _build_shards(prepared, folder, num_shards, options, num_cpus, progress, parts, rows)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
 
+
+def _build_shards(
+    prepared: Prepared,
+    folder: str,
+    num_shards: int,
+    options: Dict[str, Any],
+    num_cpus: float,
+    progress: Progress,
+    parts: Optional[str] = None,
+    rows: int = 0,
+) -> Manifest:
+    """Start a task per shard, wait for them all, and write the manifest."""
     task = _build_shard_task.options(num_cpus=num_cpus)
     files = [shard_file_name(s) for s in range(num_shards)]
-    if prepared.files is not None:
+    if parts is not None:
+        pending = {
+            task.remote(s, num_shards, os.path.join(folder, files[s]), options, None, None, None, parts): s
+            for s in range(num_shards)
+        }
+        total = rows
+    elif prepared.files is not None:
         ids_ref = ray.put(prepared.ids)
         pending = {
             task.remote(s, num_shards, os.path.join(folder, files[s]), options, None, ids_ref, prepared.files): s
             for s in range(num_shards)
         }
     else:
-        parts = _split_in_memory(prepared, num_shards)
+        in_memory = _split_in_memory(prepared, num_shards)
         pending = {
             task.remote(s, num_shards, os.path.join(folder, files[s]), options, vectors, shard_ids, None): s
-            for s, (vectors, shard_ids) in enumerate(parts)
+            for s, (vectors, shard_ids) in enumerate(in_memory)
         }
-        del parts
-    counts, config = _wait_for_shards(pending, int(prepared.ids.shape[0]), progress)
+        del in_memory
+    if parts is None:
+        assert prepared.ids is not None
+        total = int(prepared.ids.shape[0])
+    counts, config = _wait_for_shards(pending, total, progress)
 
     config.pop("threads", None)  # a property of the process that opens a shard, not of the data
     manifest = Manifest(num_shards, HASH_NAME, config, counts, libvdb_version, files)

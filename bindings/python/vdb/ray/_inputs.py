@@ -7,8 +7,9 @@ Three kinds of input:
   here; each shard's build task maps the files itself and keeps its rows,
   so the vectors never pass through this process (the files must be
   readable on every node, like the output folder);
-* a Ray Dataset with a column of vectors and, optionally, an id column:
-  read here in order, batch by batch.
+* a Ray Dataset with a column of vectors and an id column: split by shard
+  by Ray Data's own workers (_spill.py); without an id column (or with
+  `ids` given) it is read here in order, batch by batch, for row numbers.
 
 Ids default to row numbers (over the files in the order given). They are
 always held here as one uint64 array (8 bytes a row) to check them once:
@@ -41,12 +42,14 @@ class VectorFile:
 
 @dataclass
 class Prepared:
-    """The input, checked: `vectors` (n, dim) float32 in memory, or `files` to be read by each task."""
+    """The input, checked: `vectors` (n, dim) float32 in memory, `files` to be read by each task,
+    or a `dataset` with an id column, to be split by Ray Data (_spill.py; dim and ids unknown yet)."""
 
     dim: int
-    ids: np.ndarray
+    ids: Optional[np.ndarray]
     vectors: Optional[np.ndarray] = None
     files: Optional[List[VectorFile]] = None
+    dataset: Any = None
 
 
 def _probe_file(path: str) -> VectorFile:
@@ -81,7 +84,7 @@ def read_file_rows(file: VectorFile, rows: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(mapped[rows], dtype=np.float32)
 
 
-def _check_ids(ids: Any, n: int) -> np.ndarray:
+def check_ids(ids: Any, n: int) -> np.ndarray:
     array = np.arange(n, dtype=np.uint64) if ids is None else id_array(ids)
     if array.shape[0] != n:
         raise InvalidArgumentError(f"ids: {array.shape[0]} ids for {n} vectors")
@@ -94,8 +97,8 @@ def _check_ids(ids: Any, n: int) -> np.ndarray:
     return array
 
 
-def check_vectors(array: Any, dim: Optional[int], what: str = "data") -> np.ndarray:
-    """array as an (n, dim) float32 array with no NaN or Inf."""
+def check_vectors(array: Any, dim: Optional[int], what: str = "data", ids: Optional[np.ndarray] = None) -> np.ndarray:
+    """array as an (n, dim) float32 array with no NaN or Inf (the error names the row, or its id in `ids`)."""
     try:
         vectors = np.ascontiguousarray(array, dtype=np.float32)
     except (TypeError, ValueError) as err:
@@ -106,7 +109,9 @@ def check_vectors(array: Any, dim: Optional[int], what: str = "data") -> np.ndar
         raise DimensionError(f"dimension mismatch: dim is {dim}, {what} has {vectors.shape[1]}")
     finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
-        raise InvalidArgumentError(f"{what}: row {int(np.flatnonzero(~finite)[0])} holds NaN or Inf")
+        row = int(np.flatnonzero(~finite)[0])
+        where = f"row {row}" if ids is None or len(ids) <= row else f"the vector of id {int(ids[row])}"
+        raise InvalidArgumentError(f"{what}: {where} holds NaN or Inf")
     return vectors
 
 
@@ -114,19 +119,25 @@ def _from_dataset(dataset: Any, column: str, id_column: str, ids: Any, dim: Opti
     names = dataset.schema().names
     if column not in names:
         raise InvalidArgumentError(f"the dataset has no column {column!r} (its columns: {names}); pass column=")
-    take_ids = ids is None and id_column in names
+    if ids is None and id_column in names:
+        return Prepared(dim or 0, None, dataset=dataset)  # split by Ray Data into the output folder
+    # Row numbers (or ids given here) need the rows in order: read them through this process.
     chunks: List[np.ndarray] = []
-    id_chunks: List[np.ndarray] = []
-    for batch in dataset.iter_batches(batch_format="numpy", batch_size=4096):
-        part = batch[column]
-        chunks.append(np.stack(part) if part.dtype == object else part)
-        if take_ids:
-            id_chunks.append(id_array(batch[id_column], f"column {id_column!r}"))
+    from ray.data import DataContext
+
+    options = DataContext.get_current().execution_options
+    was = options.preserve_order
+    options.preserve_order = True  # else blocks may come in any order, and row numbers with them
+    try:
+        for batch in dataset.iter_batches(batch_format="numpy", batch_size=4096):
+            part = batch[column]
+            chunks.append(np.stack(part) if part.dtype == object else part)
+    finally:
+        options.preserve_order = was
     if not chunks:
         raise InvalidArgumentError("the dataset is empty")
     vectors = check_vectors(np.concatenate(chunks), dim, f"column {column!r}")
-    all_ids = np.concatenate(id_chunks) if take_ids else ids
-    return Prepared(vectors.shape[1], _check_ids(all_ids, vectors.shape[0]), vectors=vectors)
+    return Prepared(vectors.shape[1], check_ids(ids, vectors.shape[0]), vectors=vectors)
 
 
 def prepare(data: Any, dim: Optional[int], ids: Any, column: str, id_column: str) -> Prepared:
@@ -143,13 +154,13 @@ def prepare(data: Any, dim: Optional[int], ids: Any, column: str, id_column: str
             raise DimensionError(f"dimension mismatch: dim is {dim}, the files have {file_dim}")
         if not file_dim:
             raise InvalidArgumentError("the vector files are empty")
-        return Prepared(file_dim, _check_ids(ids, sum(f.rows for f in files)), files=files)
+        return Prepared(file_dim, check_ids(ids, sum(f.rows for f in files)), files=files)
     if hasattr(data, "iter_batches") and hasattr(data, "schema"):
         return _from_dataset(data, column, id_column, ids, dim)
     vectors = check_vectors(data, dim)
     if vectors.shape[0] == 0:
         raise InvalidArgumentError("data holds no vectors")
-    return Prepared(vectors.shape[1], _check_ids(ids, vectors.shape[0]), vectors=vectors)
+    return Prepared(vectors.shape[1], check_ids(ids, vectors.shape[0]), vectors=vectors)
 
 
 def file_rows_of(files: Sequence[VectorFile], global_rows: np.ndarray) -> List[np.ndarray]:
@@ -163,4 +174,4 @@ def file_rows_of(files: Sequence[VectorFile], global_rows: np.ndarray) -> List[n
     return result
 
 
-__all__ = ["Prepared", "VectorFile", "prepare", "check_vectors", "read_file_rows", "file_rows_of"]
+__all__ = ["Prepared", "VectorFile", "prepare", "check_ids", "check_vectors", "read_file_rows", "file_rows_of"]
