@@ -136,10 +136,10 @@ def build(
             files (each task maps them and reads only its shard's rows, so
             they must be readable on every node); or a Ray Dataset with a
             column `column` of vectors and, if present, a column `id_column`
-            of ids. With an id column, Ray Data's workers split the rows by shard into
-            part files under `path` (removed afterwards), so they never pass through
-            this process; without one (or with `ids`), the rows are read here in
-            order, for row numbers.
+            of ids. With an id column, Ray Data's workers split the rows by
+            shard into part files under `path` (removed afterwards), so they
+            never pass through this process; without one (or with `ids`),
+            the rows are read here in order, for row numbers.
         path: the output folder; every node must be able to write it (a
             local folder on one machine, a shared mount on a cluster).
         num_shards: how many shards (files, and build tasks), >= 1.
@@ -209,21 +209,22 @@ def _build_shards(
         }
         total = rows
     elif prepared.files is not None:
+        assert prepared.ids is not None
+        total = int(prepared.ids.shape[0])
         ids_ref = ray.put(prepared.ids)
         pending = {
             task.remote(s, num_shards, os.path.join(folder, files[s]), options, None, ids_ref, prepared.files): s
             for s in range(num_shards)
         }
     else:
+        assert prepared.ids is not None
+        total = int(prepared.ids.shape[0])
         in_memory = _split_in_memory(prepared, num_shards)
         pending = {
             task.remote(s, num_shards, os.path.join(folder, files[s]), options, vectors, shard_ids, None): s
             for s, (vectors, shard_ids) in enumerate(in_memory)
         }
         del in_memory
-    if parts is None:
-        assert prepared.ids is not None
-        total = int(prepared.ids.shape[0])
     counts, config = _wait_for_shards(pending, total, progress)
 
     config.pop("threads", None)  # a property of the process that opens a shard, not of the data
