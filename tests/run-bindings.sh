@@ -31,7 +31,7 @@ fi
 
 echo "=== Python ==="
 python3 -m venv build-venv
-build-venv/bin/pip install -q --disable-pip-version-check numpy cffi pytest pycparser
+build-venv/bin/pip install -q --disable-pip-version-check numpy cffi pytest pycparser "ray[data]"
 build-venv/bin/pip install -q --disable-pip-version-check ./bindings/python
 (cd /tmp && "$root/build-venv/bin/python" -m pytest "$root/bindings/python/tests" -q)
 
