@@ -170,8 +170,9 @@ def child_build(system: str, spec: dict) -> dict:
         adapter.index = vdb.Index.map_vectors(spec["base"], m=spec["M"], ef_construction=spec["ef_construction"],
                                               threads=systems.all_cores(), seed=systems.SEED,
                                               **adapter.code_options(spec["dim"]))
-        adapter.index.build(0, spec["rows"])
-        how = "Index.map_vectors(base.npy).build(0, rows)"
+        memory = spec.get("build_memory_mb")
+        adapter.index.build(0, spec["rows"], memory=memory << 20 if memory else None)
+        how = "Index.map_vectors(base.npy).build(0, rows" + (f", memory={memory} MiB)" if memory else ")")
     else:
         data = np.ascontiguousarray(np.load(spec["base"], mmap_mode="r")[: spec["rows"]], dtype=np.float32)
         t0 = time.perf_counter()

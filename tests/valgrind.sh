@@ -66,6 +66,11 @@ expect "the deleted count" '^deleted +0$'
 expect "the dimension" '^dim +24$'
 memcheck "$vdb" verify "$work/data.vdb"
 expect "verify's verdict" '^ok$'
+# A build by partitions: 10,000 rows of 32 floats and their graph do not fit in 2 MiB (5 partitions).
+memcheck "$vdb" gen "$work/wide.npy" --count 10000 --dim 32 --kind clustered --clusters 10 --seed 3
+memcheck "$vdb" build "$work/wide.npy" "$work/wide.vdb" --m 4 --ef-construction 24 --threads 2 --memory-mb 2
+expect "the bounded build's summary" '^built 10000 rows \(0\.\.9999\) x 32 '
+rm -f "$work/wide.npy" "$work/wide.vdb"
 memcheck "$vdb" bench "$work/data.npy" --count 1400 --queries "$work/data.npy" --query-first 1400 --k 5 \
     --ef 16,64 --m 8 --ef-construction 40 --threads 2
 expect "the column heads" '^ +ef +recall@5 +QPS 1 thr +QPS 2 thr +p50 ms +p99 ms$'
