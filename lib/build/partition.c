@@ -87,60 +87,58 @@ static void kmeans(float *centroids, uint32_t count, const float *sample, uint32
     }
 }
 
-/*
- * The rows each partition would hold, as a share of the sample, if every
- * row went to its nearest centroid and `extra_share` of them to their
- * second too: the largest such load.
- */
-static double largest_load(const centroid_set *set, const float *sample, uint32_t n, double extra_share, double *loads)
+/* The largest share of the sample rows whose nearest centroid is the same one. */
+static double largest_share(const centroid_set *set, const float *sample, uint32_t n, uint32_t *homes)
 {
-    memset(loads, 0, sizeof(double) * set->count);
+    memset(homes, 0, sizeof(uint32_t) * set->count);
     for (uint32_t i = 0; i < n; i++) {
         uint16_t first, second;
         float d1, d2;
         nearest_two(set, sample + (uint64_t)i * set->dim, &first, &second, &d1, &d2);
-        loads[first] += 1.0;
-        if (second != first)
-            loads[second] += extra_share;
+        homes[first]++;
     }
-    double largest = 0;
+    uint32_t largest = 0;
     for (uint32_t c = 0; c < set->count; c++)
-        largest = loads[c] > largest ? loads[c] : largest;
-    return largest / n;
+        largest = homes[c] > largest ? homes[c] : largest;
+    return (double)largest / n;
 }
 
 /*
  * Centroids for at least plan->partitions partitions, more where k-means
- * leaves some partition's homes more than its capacity: clustered data can
- * make a centroid's share of the rows several times another's. More
+ * leaves some partition more homes than its capacity: clustered data can
+ * make a centroid's share of the rows several times another's. A partition
+ * too full for a row's extra only costs the row that extra, but one too
+ * full for its home sends it to a partition of rows far from it. More
  * partitions than needed cost recall (more boundaries) and time (a pass
  * over the rows each), so no more are added than that. Each try is judged
- * on the sample, before any pass over all rows.
+ * on the sample, before any pass over all rows. The sample is at most a
+ * partition's rows, which the plan has room for.
  */
 static int train_centroids(float **centroids, uint32_t *count, const vdb_build_rows *rows,
                            const vdb_partition_plan *plan, uint64_t seed)
 {
     uint32_t n = rows->count < MAX_SAMPLE ? rows->count : MAX_SAMPLE, dim = rows->dim;
+    if (n > plan->capacity)
+        n = plan->capacity;
     uint32_t most = n / SAMPLE_PER_PARTITION > plan->partitions ? n / SAMPLE_PER_PARTITION : plan->partitions;
     if (most > VDB_MAX_PARTITIONS)
         most = VDB_MAX_PARTITIONS;
+    if (n < most)
+        n = most; /* k-means starts from distinct rows; the plan leaves more than this many */
     float *sample = malloc(sizeof(float) * n * dim), *found = malloc(sizeof(float) * most * dim);
     uint32_t *assigned = malloc(sizeof(uint32_t) * n), *members = malloc(sizeof(uint32_t) * most);
-    double *sums = malloc(sizeof(double) * most * dim), *loads = malloc(sizeof(double) * most);
-    int code = sample && found && assigned && members && sums && loads ? VDB_OK : VDB_ENOMEM;
+    double *sums = malloc(sizeof(double) * most * dim);
+    int code = sample && found && assigned && members && sums ? VDB_OK : VDB_ENOMEM;
     if (code == VDB_OK) {
         for (uint32_t i = 0; i < n; i++) /* spread evenly over the rows */
             memcpy(sample + (uint64_t)i * dim, vdb_build_row(rows, (uint32_t)((uint64_t)i * rows->count / n)),
                    sizeof(float) * dim);
         double room = (double)plan->capacity * FIT_PERCENT / 100 / rows->count;
-        /* Only rows' homes count: a partition too full for a row's extra only costs it that extra, while
-         * one too full for a row's home sends the row to a partition of rows far from it. */
-        double extra_share = 0.0;
         uint32_t tried = plan->partitions < most ? plan->partitions : most;
         for (;;) {
             kmeans(found, tried, sample, n, dim, seed, assigned, sums, members);
             centroid_set set = {found, tried, dim, vdb_distance_for(VDB_METRIC_L2)};
-            if (largest_load(&set, sample, n, extra_share, loads) <= room || tried == most)
+            if (tried == most || largest_share(&set, sample, n, members) <= room)
                 break;
             tried = tried + tried / 4 + 1 < most ? tried + tried / 4 + 1 : most;
         }
@@ -153,7 +151,6 @@ static int train_centroids(float **centroids, uint32_t *count, const vdb_build_r
     free(assigned);
     free(members);
     free(sums);
-    free(loads);
     return code;
 }
 
