@@ -158,6 +158,33 @@ Test(build_memory, saved_and_reopened_answers_the_same)
     free_fixture(&f);
 }
 
+/* With codes, the file of a build by partitions searched from the disk answers as the same file mapped. */
+Test(build_memory, with_codes_the_disk_and_the_mapping_answer_the_same)
+{
+    fixture f = make_fixture();
+    char *path = tu_path(f.dir, "coded.vdb");
+    vdb_index *built = map_rows(&f, 0, VDB_CODES_INT8), *mapped = NULL, *disk = NULL;
+    cr_assert_eq(vdb_set_build_memory(built, SMALL_BOUND + (1u << 20)), VDB_OK); /* the codes take some */
+    cr_assert_eq(vdb_build(built, 0, N), VDB_OK, "%s", vdb_last_error());
+    cr_assert_eq(vdb_coded(built), (uint64_t)N);
+    cr_assert_eq(vdb_save(built, path), VDB_OK, "%s", vdb_last_error());
+    cr_assert_eq(vdb_open(&mapped, path, VDB_OPEN_DEFAULT), VDB_OK, "%s", vdb_last_error());
+    cr_assert_eq(vdb_open(&disk, path, VDB_OPEN_DISK), VDB_OK, "%s", vdb_last_error());
+    static uint64_t ids_mapped[NQ * K], ids_disk[NQ * K];
+    static float distances_mapped[NQ * K], distances_disk[NQ * K];
+    cr_assert_eq(vdb_search_batch(mapped, f.queries, NQ, K, 48, ids_mapped, distances_mapped, NULL), VDB_OK);
+    cr_assert_eq(vdb_search_batch(disk, f.queries, NQ, K, 48, ids_disk, distances_disk, NULL), VDB_OK);
+    cr_expect_arr_eq(ids_mapped, ids_disk, sizeof ids_mapped);
+    cr_expect_arr_eq(distances_mapped, distances_disk, sizeof distances_mapped);
+    double recall = recall_at(mapped, &f, 48);
+    cr_expect_geq(recall, 0.95, "recall@10 %.4f with int8 codes, built by partitions", recall);
+    vdb_close(built);
+    vdb_close(mapped);
+    vdb_close(disk);
+    free(path);
+    free_fixture(&f);
+}
+
 Test(build_memory, a_bound_too_small_is_refused_and_adds_nothing)
 {
     fixture f = make_fixture();
