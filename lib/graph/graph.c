@@ -139,7 +139,7 @@ static int grow_zeroed(void *array, size_t element, uint64_t old_count, uint64_t
     return VDB_OK;
 }
 
-static int reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
+int vdb_hnsw_reserve_nodes(vdb_hnsw *graph, uint32_t nodes)
 {
     if (nodes <= graph->capacity)
         return VDB_OK;
@@ -194,7 +194,7 @@ int vdb_hnsw_init_copy(vdb_hnsw *graph, const vdb_store *store, int32_t metric, 
     int code =
         vdb_hnsw_init(graph, store, metric, m, ef_construction, seed ^ (0x9E3779B97F4A7C15ull * sections->count));
     if (code == VDB_OK)
-        code = reserve_nodes(graph, sections->count);
+        code = vdb_hnsw_reserve_nodes(graph, sections->count);
     if (code == VDB_OK)
         code = reserve_upper_blocks(graph, sections->upper_blocks);
     if (code != VDB_OK) {
@@ -248,7 +248,7 @@ int vdb_hnsw_reserve_levels(vdb_hnsw *graph, uint32_t more, uint32_t threads, co
     if (more > VDB_MAX_NODES - graph->allocated)
         return VDB_ERANGE;
     uint32_t first = graph->allocated, end = first + more;
-    int code = reserve_nodes(graph, end);
+    int code = vdb_hnsw_reserve_nodes(graph, end);
     if (code != VDB_OK)
         return code;
 

@@ -120,6 +120,13 @@ void vdb_hnsw_destroy(vdb_hnsw *graph);
  */
 int vdb_hnsw_reserve(vdb_hnsw *graph, uint32_t more, uint32_t threads);
 
+/*
+ * Room for `nodes` nodes in all, so that later vdb_hnsw_reserve calls up to
+ * that many do not move the arrays (a graph built in batches). VDB_OK or
+ * VDB_ENOMEM.
+ */
+int vdb_hnsw_reserve_nodes(vdb_hnsw *graph, uint32_t nodes);
+
 /* The same with the new nodes' levels given (each <= VDB_MAX_LEVEL) instead of drawn. */
 int vdb_hnsw_reserve_levels(vdb_hnsw *graph, uint32_t more, uint32_t threads, const uint8_t *levels);
 

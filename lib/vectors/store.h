@@ -64,6 +64,18 @@ int vdb_store_reserve(vdb_store *rows, uint64_t more);
 /* Copy n rows in as the next nodes; vdb_store_reserve made room. */
 void vdb_store_append(vdb_store *rows, const float *vectors, uint64_t n);
 
+/*
+ * Row i after the present ones, in the room vdb_store_reserve made, for a
+ * caller that fills rows in place (from another thread, say) and then makes
+ * them the next nodes with vdb_store_append_filled.
+ */
+static inline float *vdb_store_unfilled_row(const vdb_store *rows, uint64_t i)
+{
+    return rows->owned + (rows->owned_count + i) * rows->dim;
+}
+
+static inline void vdb_store_append_filled(vdb_store *rows, uint64_t n) { rows->owned_count += n; }
+
 /* Nodes that have rows. */
 static inline uint64_t vdb_store_count(const vdb_store *rows) { return rows->mapped_count + rows->owned_count; }
 
