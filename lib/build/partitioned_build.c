@@ -137,7 +137,7 @@ static void *copy_rows(void *raw)
     return NULL;
 }
 
-/* Copy rows [first, first + count) of the members in while the nodes before them are linked; counts progress. */
+/* Link a partition's n rows (members, in file order), each batch copied in while the one before is linked. */
 static int link_in_batches(vdb_hnsw *local, vdb_store *store, const vdb_build_rows *rows, const uint32_t *members,
                            uint32_t n, uint32_t threads, build_progress *counted, const vdb_progress *progress)
 {
