@@ -6,7 +6,7 @@
  */
 #include "api/checks.h"
 #include "api/journal_records.h"
-#include "build/partitioned_build.h"
+#include "partitioned/partitioned_build.h"
 #include "util/error.h"
 #include "util/parallel.h"
 

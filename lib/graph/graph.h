@@ -81,7 +81,7 @@ int vdb_hnsw_init(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint3
 /*
  * The same with m0 links per node on level 0 instead of 2 * m: the upper
  * layers of a partitioned build, whose level 0 becomes another graph's
- * level 1 (build/upper_layers.h).
+ * level 1 (partitioned/upper_layers.h).
  */
 int vdb_hnsw_init_m0(vdb_hnsw *graph, const vdb_store *store, int32_t metric, uint32_t m, uint32_t m0,
                      uint32_t ef_construction, uint64_t seed);

@@ -5,7 +5,7 @@
  */
 #include "index/index.h"
 
-#include "build/partitioned_build.h"
+#include "partitioned/partitioned_build.h"
 #include "disk/disk_search.h"
 
 #include "graph/insert.h"

@@ -7,7 +7,7 @@
 #ifndef VDB_INDEX_H
 #define VDB_INDEX_H
 
-#include "build/partition.h"
+#include "partitioned/partition.h"
 #include "codes/codes.h"
 #include "disk/disk_index.h"
 #include "file/journal.h"
@@ -108,7 +108,7 @@ int vdb_index_insert(vdb_index *index, const float *vectors, uint64_t n, const u
 
 /*
  * Append rows [first, first + n) of the vector file as the index's first
- * nodes and link them by partitions (build/partitioned_build.h), after
+ * nodes and link them by partitions (partitioned/partitioned_build.h), after
  * vdb_index_reserve and vdb_hnsw_reserve_dead. On a failure or a cancel
  * the nodes are deleted again.
  */

@@ -1,8 +1,8 @@
 /*
  * Below the API: how a build by partitions plans its split and splits the
- * rows (lib/build/partition.h, lib/build/partitioned_build.h).
+ * rows (lib/partitioned/partition.h, lib/partitioned/partitioned_build.h).
  */
-#include "build/partitioned_build.h"
+#include "partitioned/partitioned_build.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>

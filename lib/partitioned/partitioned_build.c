@@ -1,6 +1,6 @@
-#include "build/partitioned_build.h"
+#include "partitioned/partitioned_build.h"
 
-#include "build/upper_layers.h"
+#include "partitioned/upper_layers.h"
 #include "graph/in_links.h"
 #include "util/error.h"
 #include "vdb.h"

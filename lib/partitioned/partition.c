@@ -3,7 +3,7 @@
  * they only group rows that are near each other, which the graphs built in
  * them then link by the index's own metric.
  */
-#include "build/partition.h"
+#include "partitioned/partition.h"
 
 #include "kernels/distance.h"
 #include "util/parallel.h"

@@ -1,4 +1,4 @@
-#include "build/upper_layers.h"
+#include "partitioned/upper_layers.h"
 
 #include "graph/insert.h"
 #include "vdb.h"

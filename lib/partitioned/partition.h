@@ -1,13 +1,13 @@
 /*
  * Splitting a build's rows into partitions that each fit in memory, for a
- * build larger than its memory (build/partitioned_build.h). Centroids come
+ * build larger than its memory (partitioned/partitioned_build.h). Centroids come
  * from k-means on a sample; each row goes to its nearest partition with
  * room (its home) and the rows nearest to a boundary also go to the
  * partition across it (their extra), so that the graphs built apart share
  * nodes, and merging them joins the partitions where they meet.
  */
-#ifndef VDB_BUILD_PARTITION_H
-#define VDB_BUILD_PARTITION_H
+#ifndef VDB_PARTITIONED_PARTITION_H
+#define VDB_PARTITIONED_PARTITION_H
 
 #include <stdint.h>
 

@@ -1,17 +1,17 @@
 /*
  * A build larger than its memory, as DiskANN does it: split the rows into
- * partitions that each fit (build/partition.h), rows near a boundary going
+ * partitions that each fit (partitioned/partition.h), rows near a boundary going
  * to both sides; build each partition's graph in memory from its rows,
  * read in file order; merge each node's level-0 links from the graphs it
  * is in; link the levels above 0, which hold one node in m, on their own
- * (build/upper_layers.h). The rows are read in order, once per partition
+ * (partitioned/upper_layers.h). The rows are read in order, once per partition
  * and once to split them, so the build runs at the speed of the CPU, not of
  * random reads, whatever share of the rows fits in memory.
  */
-#ifndef VDB_BUILD_PARTITIONED_BUILD_H
-#define VDB_BUILD_PARTITIONED_BUILD_H
+#ifndef VDB_PARTITIONED_BUILD_H
+#define VDB_PARTITIONED_BUILD_H
 
-#include "build/partition.h"
+#include "partitioned/partition.h"
 #include "graph/graph.h"
 #include "graph/insert.h"
 

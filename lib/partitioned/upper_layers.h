@@ -4,10 +4,10 @@
  * them do not: they get their own graph, whose level 0 is the big graph's
  * level 1, built with the levels the big graph drew for them less one.
  */
-#ifndef VDB_BUILD_UPPER_LAYERS_H
-#define VDB_BUILD_UPPER_LAYERS_H
+#ifndef VDB_PARTITIONED_UPPER_LAYERS_H
+#define VDB_PARTITIONED_UPPER_LAYERS_H
 
-#include "build/partition.h"
+#include "partitioned/partition.h"
 #include "graph/graph.h"
 
 /* Bytes vdb_build_upper_layers needs for `nodes` nodes above level 0 of `dim` floats and m links. */
