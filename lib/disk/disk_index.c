@@ -30,6 +30,8 @@ int vdb_disk_open(vdb_disk *disk, const char *path, uint64_t blocks_offset, uint
 static void session_free(vdb_disk_session *session)
 {
     vdb_block_reader_destroy(session->reader);
+    vdb_kept_blocks_destroy(&session->kept);
+    vdb_visited_set_destroy(&session->visited);
     free(session->buffers);
     free(session->lists);
     free(session);
@@ -56,12 +58,15 @@ static int session_new(vdb_disk *disk, vdb_disk_session **out)
     if (!session)
         return vdb_fail(VDB_ENOMEM, "out of memory starting a disk-resident search");
     session->buffers = aligned_alloc(VDB_DISK_PAGE, (size_t)VDB_DISK_MAX_READS * disk->read_bytes);
-    if (!session->buffers) {
+    if (!session->buffers || vdb_kept_blocks_init(&session->kept, disk->block_bytes) != VDB_OK) {
+        vdb_kept_blocks_destroy(&session->kept);
+        free(session->buffers);
         free(session);
         return vdb_fail(VDB_ENOMEM, "out of memory starting a disk-resident search");
     }
     int code = vdb_block_reader_create(&session->reader, disk->fd, VDB_DISK_MAX_READS, disk->reader_mode);
     if (code != VDB_OK) {
+        vdb_kept_blocks_destroy(&session->kept);
         free(session->buffers);
         free(session);
         return code;

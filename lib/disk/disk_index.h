@@ -16,7 +16,9 @@
 #define VDB_DISK_INDEX_H
 
 #include "disk/block_reader.h"
+#include "disk/kept_blocks.h"
 #include "disk/node_cache.h"
+#include "disk/visited_set.h"
 #include "graph/graph.h"
 
 #include <pthread.h>
@@ -36,7 +38,9 @@ typedef struct vdb_disk_session {
     uint32_t buffer_node[VDB_DISK_MAX_READS]; /* the node each busy buffer is reading or holds */
     uint32_t busy[VDB_DISK_MAX_READS];        /* the buffers in use */
     uint32_t busy_count;
-    void *lists; /* a search's candidates and results (disk/disk_search.c) */
+    vdb_kept_blocks kept;    /* blocks read and not used yet */
+    vdb_visited_set visited; /* the nodes the search has seen */
+    void *lists;             /* a search's candidates and results (disk/disk_search.c) */
     uint32_t list_capacity;
     struct vdb_disk_session *next_free;
 } vdb_disk_session;

@@ -86,6 +86,25 @@ static uint32_t buffer_of(const walk *w, uint32_t node)
     return VDB_DISK_MAX_READS;
 }
 
+/*
+ * Keep the blocks of buffer's read unit that the walk may come to later:
+ * all but `except` (the node just expanded, or VDB_NO_NODE). A block of 4
+ * KiB or more is a unit of its own.
+ */
+static void keep_unit(walk *w, uint32_t buffer, uint32_t except)
+{
+    const vdb_disk *disk = w->disk;
+    uint32_t block_at, per_unit = disk->read_bytes / disk->block_bytes;
+    uint64_t unit = vdb_disk_unit_offset(disk, w->session->buffer_node[buffer], &block_at);
+    uint64_t first = (unit - disk->blocks_offset) / disk->block_bytes;
+    const unsigned char *blocks = w->session->buffers + (size_t)buffer * disk->read_bytes;
+    for (uint32_t i = 0; i < per_unit; i++) {
+        uint64_t node = first + i;
+        if (node != except && node < w->graph->count && !vdb_node_cache_find(&disk->cache, (uint32_t)node))
+            vdb_kept_blocks_keep(&w->session->kept, (uint32_t)node, blocks + (size_t)i * disk->block_bytes);
+    }
+}
+
 static void free_buffer(walk *w, uint32_t buffer)
 {
     vdb_disk_session *session = w->session;
@@ -110,14 +129,16 @@ static int read_ahead(walk *w)
         uint32_t buffer = session->busy[i], wanted = 0;
         for (uint32_t c = 0; c < ahead && !wanted; c++)
             wanted = w->candidates.items[c].node == session->buffer_node[buffer];
-        if (!wanted && w->arrived[buffer])
+        if (!wanted && w->arrived[buffer]) {
+            keep_unit(w, buffer, VDB_NO_NODE);
             free_buffer(w, buffer); /* moves another into slot i */
-        else
+        } else
             i++;
     }
     for (uint32_t c = 0; c < ahead && session->free_count > 0; c++) {
         uint32_t node = w->candidates.items[c].node;
-        if (buffer_of(w, node) != VDB_DISK_MAX_READS || vdb_node_cache_find(&w->disk->cache, node))
+        if (buffer_of(w, node) != VDB_DISK_MAX_READS || vdb_node_cache_find(&w->disk->cache, node) ||
+            vdb_kept_blocks_find(&session->kept, node))
             continue;
         uint32_t buffer = session->free_buffers[--session->free_count], block_at;
         uint64_t unit = vdb_disk_unit_offset(w->disk, node, &block_at);
@@ -159,6 +180,8 @@ static const unsigned char *block_at_hand(const walk *w, uint32_t node, uint32_t
 {
     *buffer = VDB_DISK_MAX_READS;
     const unsigned char *cached = vdb_node_cache_find(&w->disk->cache, node);
+    if (!cached)
+        cached = vdb_kept_blocks_find(&w->session->kept, node);
     if (cached)
         return cached;
     uint32_t mine = buffer_of(w, node), block_at;
@@ -180,8 +203,9 @@ static void note_exact(walk *w, uint32_t node, float code_distance, float exact)
         }
 }
 
-/* As vdb_hnsw_beam's step: offer each unvisited neighbour to the candidates and, if accepted, to the results. */
-static void expand(walk *w, found_node nearest, const unsigned char *block)
+/* As vdb_hnsw_beam's step: offer each unvisited neighbour to the candidates and, if accepted, to the results. VDB_OK or
+ * VDB_ENOMEM. */
+static int expand(walk *w, found_node nearest, const unsigned char *block)
 {
     const vdb_hnsw *graph = w->graph;
     note_exact(w, nearest.node, nearest.distance, graph->distance(w->query, (const float *)block, graph->dim));
@@ -190,7 +214,12 @@ static void expand(walk *w, found_node nearest, const unsigned char *block)
     uint32_t count = links[0] < graph->m0 ? links[0] : graph->m0;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t neighbor = links[1 + i];
-        if (neighbor < graph->count && !vdb_scratch_visit(w->scratch, neighbor))
+        if (neighbor >= graph->count)
+            continue;
+        int seen = vdb_visited_set_add(&w->session->visited, neighbor);
+        if (seen < 0)
+            return vdb_fail(seen, "out of memory in a disk-resident search");
+        if (!seen)
             fresh[fresh_count++] = neighbor;
     }
     float distances[VDB_MAX_M0];
@@ -208,6 +237,7 @@ static void expand(walk *w, found_node nearest, const unsigned char *block)
                    w->candidates.items[w->candidates.size - 1].distance > results->items[results->size - 1].distance)
                 w->candidates.size--;
     }
+    return VDB_OK;
 }
 
 enum { WALK_BLOCKED = 0, WALK_DONE = 1 };
@@ -239,9 +269,12 @@ static int walk_advance(walk *w, int wait, uint32_t *expanded)
             continue;
         }
         memmove(w->candidates.items, w->candidates.items + 1, sizeof *w->candidates.items * --w->candidates.size);
-        expand(w, nearest, block);
-        if (buffer != VDB_DISK_MAX_READS)
+        if ((code = expand(w, nearest, block)) != VDB_OK)
+            return code;
+        if (buffer != VDB_DISK_MAX_READS) {
+            keep_unit(w, buffer, nearest.node);
             free_buffer(w, buffer);
+        }
         (*expanded)++;
     }
 }
@@ -304,15 +337,18 @@ static void search_release(search *s)
 
 /* Take a scratch and a session, walk the upper levels by codes, and start the walk on level 0 where they end. */
 static int search_begin(search *s, vdb_disk *disk, const vdb_hnsw *graph, const float *query, uint32_t ef,
-                        const vdb_accept *accept)
+                        uint32_t width, const vdb_accept *accept)
 {
     s->scratch = NULL;
     s->session = NULL;
-    int code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, ef), &s->scratch);
+    vdb_scratch_size size = vdb_hnsw_scratch_size(graph, ef);
+    size.nodes = 0; /* the walk keeps what it has seen in its session's set */
+    int code = vdb_scratch_acquire(graph->scratch_pool, size, &s->scratch);
     if (code != VDB_OK)
         return code;
     if ((code = vdb_disk_acquire(disk, &s->session)) != VDB_OK ||
-        (code = reserve_lists(s->session, ef, graph->m0)) != VDB_OK) {
+        (code = reserve_lists(s->session, ef, graph->m0)) != VDB_OK ||
+        (code = vdb_visited_set_clear(&s->session->visited, ef * (graph->m0 / 2))) != VDB_OK) {
         if (s->session)
             vdb_disk_release(disk, s->session);
         vdb_scratch_release(graph->scratch_pool, s->scratch);
@@ -335,9 +371,8 @@ static int search_begin(search *s, vdb_disk *disk, const vdb_hnsw *graph, const 
                   .candidates = {lists, 0, ef + graph->m0},
                   .results = {lists + ef + graph->m0, 0, ef},
                   .ef = ef,
-                  .width = VDB_DISK_BEAM_WIDTH};
-    vdb_scratch_new_epoch(s->scratch);
-    vdb_scratch_visit(s->scratch, current.node);
+                  .width = width};
+    (void)vdb_visited_set_add(&s->session->visited, current.node); /* the first, in a set with room */
     found_node entry = {current.distance, current.node, NAN};
     insert_node(&s->w.candidates, entry);
     if (accepted(&s->w, entry.node))
@@ -364,7 +399,7 @@ int vdb_disk_search(vdb_disk *disk, const vdb_hnsw *graph, const float *query, u
         return VDB_OK;
     ef = beam_of(graph, k, ef);
     search s;
-    int code = search_begin(&s, disk, graph, query, ef, accept);
+    int code = search_begin(&s, disk, graph, query, ef, VDB_DISK_BEAM_WIDTH, accept);
     if (code != VDB_OK)
         return code;
     uint32_t expanded = 0;
@@ -390,8 +425,8 @@ int vdb_disk_search_batch(vdb_disk *disk, const vdb_hnsw *graph, const float *qu
     uint32_t active = 0;
     for (;;) {
         for (uint32_t i = 0; i < VDB_DISK_BATCH_WALKS && next < count && code == VDB_OK; i++)
-            if (!running[i] &&
-                (code = search_begin(&searches[i], disk, graph, queries + next * graph->dim, ef, NULL)) == VDB_OK) {
+            if (!running[i] && (code = search_begin(&searches[i], disk, graph, queries + next * graph->dim, ef,
+                                                    VDB_DISK_BATCH_WIDTH, NULL)) == VDB_OK) {
                 running[i] = 1;
                 query_of[i] = next++;
                 active++;

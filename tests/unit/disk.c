@@ -14,6 +14,9 @@
 
 enum { K = 10, N = 4000, D = 32, NQ = 60, CENTRES = 30, EF = 48 };
 
+/* More than the walks a thread runs at once (lib/disk/disk_search.h) on each of two threads. */
+enum { BATCH_NQ = 300 };
+
 static char *save_coded_dim(const char *dir, const char *name, int32_t codes, const float *base, uint64_t n,
                             uint32_t dim)
 {
@@ -75,6 +78,29 @@ static int allow_even(uint64_t id, void *context)
     return id % 2 == 0;
 }
 
+/* A batch on all cores (each thread walks several queries at once, each with its own reader) gives what the mapped
+ * index's batch gives. */
+static void check_batch(const vdb_index *mapped, const vdb_index *disk, const float *queries, uint32_t nq,
+                        const char *name)
+{
+    uint64_t *ids = malloc(sizeof *ids * nq * K), *batch = malloc(sizeof *batch * nq * K);
+    float *distances = malloc(sizeof *distances * nq * K), *batch_distances = malloc(sizeof *distances * nq * K);
+    uint32_t *found = malloc(sizeof *found * nq), *batch_found = malloc(sizeof *found * nq);
+    cr_assert_eq(vdb_search_batch(mapped, queries, nq, K, EF, ids, distances, found), VDB_OK);
+    cr_assert_eq(vdb_search_batch(disk, queries, nq, K, EF, batch, batch_distances, batch_found), VDB_OK, "%s",
+                 vdb_last_error());
+    cr_expect_arr_eq(ids, batch, sizeof *batch * nq * K, "%s: a batch of %u gave other ids", name, nq);
+    cr_expect_arr_eq(distances, batch_distances, sizeof *distances * nq * K, "%s: a batch of %u gave other distances",
+                     name, nq);
+    cr_expect_arr_eq(found, batch_found, sizeof *found * nq, "%s: a batch of %u found other counts", name, nq);
+    free(ids);
+    free(batch);
+    free(distances);
+    free(batch_distances);
+    free(found);
+    free(batch_found);
+}
+
 static void check_codes(int32_t codes, const char *name)
 {
     float *base = tu_clustered(N, D, CENTRES, 0.5, 21), *queries = tu_clustered_queries(NQ, D, CENTRES, 0.5, 21, 4);
@@ -103,20 +129,12 @@ static void check_codes(int32_t codes, const char *name)
     expect_same(mapped, disk, queries, NQ, even, "under a filter");
     vdb_filter_close(even);
 
-    /* A batch on all cores: each thread walks several queries at once, each with its own reader. */
-    uint64_t *batch = malloc(sizeof *batch * NQ * K);
-    float *distances = malloc(sizeof *distances * NQ * K), *batch_distances = malloc(sizeof *distances * NQ * K);
-    uint32_t found[NQ], batch_found[NQ];
-    cr_assert_eq(vdb_search_batch(mapped, queries, NQ, K, EF, approx, distances, found), VDB_OK);
-    cr_assert_eq(vdb_search_batch(disk, queries, NQ, K, EF, batch, batch_distances, batch_found), VDB_OK, "%s",
-                 vdb_last_error());
-    cr_expect_arr_eq(approx, batch, sizeof *batch * NQ * K, "%s: a batch gave other ids", name);
-    cr_expect_arr_eq(distances, batch_distances, sizeof *distances * NQ * K, "%s: a batch gave other distances", name);
-    cr_expect_arr_eq(found, batch_found, sizeof found, "%s: a batch found other counts", name);
-    free(distances);
-    free(batch_distances);
+    check_batch(mapped, disk, queries, NQ, name);
+    /* More queries than a thread walks at once: walks that finish start the next queries. */
+    float *many = tu_clustered_queries(BATCH_NQ, D, CENTRES, 0.5, 21, 5);
+    check_batch(mapped, disk, many, BATCH_NQ, name);
+    free(many);
 
-    free(batch);
     free(approx);
     free(exact);
     vdb_close(disk);
