@@ -35,6 +35,8 @@ import gc
 import json
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -233,8 +235,23 @@ def read_bytes() -> int:
     return 0
 
 
+def fio_reads_per_second(path: str, seconds: int = 5) -> float | None:
+    """The disk's random 4 KiB direct reads a second on `path` at depth 64 with io_uring, now (None without fio).
+
+    The disk these runs share varies by a third from minute to minute, so its rate is measured beside each run."""
+    if not shutil.which("fio"):
+        return None
+    out = subprocess.run(["fio", "--name=limit", f"--filename={path}", "--rw=randread", "--bs=4k", "--direct=1",
+                          "--ioengine=io_uring", "--iodepth=64", f"--runtime={seconds}", "--time_based", "--readonly",
+                          "--output-format=json"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return None
+    return float(json.loads(out.stdout)["jobs"][0]["read"]["iops"])
+
+
 def child_disk(system: str, spec: dict) -> dict:
-    """Disk-resident searches (VDB_OPEN_DISK) at each ef: one query a call on one thread, then batches on one and two."""
+    """Disk-resident searches (VDB_OPEN_DISK) at each ef: one query a call on one thread, then batches on one and two
+    threads, each `disk_repeats` times (the medians reported), with the disk's own rate measured beside them."""
     import vdb
 
     queries = np.ascontiguousarray(np.load(spec["queries"]), dtype=np.float32)
@@ -260,10 +277,20 @@ def child_disk(system: str, spec: dict) -> dict:
                "read_bytes_per_query": read / n, "reads_per_query": read / n / 4096}
         for threads in (1, 2):  # batches: each thread walks several queries at once
             index.set_threads(threads)
-            bytes0, t = read_bytes(), time.perf_counter()
-            index.search(queries[:n], k=k, ef=ef)
-            run[f"batch_qps_{threads}_thread{'s' if threads > 1 else ''}"] = n / (time.perf_counter() - t)
-            run[f"batch_reads_per_query_{threads}"] = (read_bytes() - bytes0) / n / 4096
+            qps, reads, fio = [], [], []
+            for _ in range(spec["disk_repeats"]):
+                bytes0, t = read_bytes(), time.perf_counter()
+                index.search(queries[:n], k=k, ef=ef)
+                qps.append(n / (time.perf_counter() - t))
+                reads.append((read_bytes() - bytes0) / n / 4096)
+                if threads == 2:
+                    fio.append(fio_reads_per_second(spec["index"]))
+            run[f"batch_qps_{threads}_thread{'s' if threads > 1 else ''}"] = statistics.median(qps)
+            run[f"batch_qps_runs_{threads}"] = qps
+            run[f"batch_reads_per_query_{threads}"] = statistics.median(reads)
+        if all(f is not None for f in fio):
+            run["fio_reads_per_second_runs"] = fio
+            run["fio_reads_per_second"] = statistics.median(fio)
         runs.append(run)
     return {"how": f"Index.open(path, disk=True), set_disk_cache({spec['disk_cache_mb']} MiB)", **load,
             "disk_cache_mb": spec["disk_cache_mb"], "runs": runs, "memory_after": systems.memory(),
@@ -321,6 +348,8 @@ def parse_args(argv):
     p.add_argument("--disk-efs", default="64,128,256",
                    help="ef values of the disk-resident searches of libvdb indexes with codes (default 64,128,256)")
     p.add_argument("--disk-queries", type=int, default=1000, help="queries of each disk-resident run (default 1000)")
+    p.add_argument("--disk-repeats", type=int, default=3,
+                   help="runs of each disk-resident batch; the median is reported (default 3)")
     p.add_argument("--disk-cache-mb", type=int, default=32,
                    help="vdb_set_disk_cache of the disk-resident searches, MiB (default 32)")
     p.add_argument("--rebuild", action="store_true", help="build even when an index file from an earlier run exists")
@@ -387,7 +416,8 @@ def main(argv=None) -> int:
             row["search"] = {"free": free, "limited": limited}
             if system.startswith("libvdb") and systems.ADAPTERS[system].codes and args.disk_efs:
                 disk_spec = dict(search_spec, disk_efs=[int(e) for e in args.disk_efs.split(",")],
-                                 disk_queries=args.disk_queries, disk_cache_mb=args.disk_cache_mb)
+                                 disk_queries=args.disk_queries, disk_cache_mb=args.disk_cache_mb,
+                                 disk_repeats=args.disk_repeats)
                 drop_page_cache()
                 with memory_cgroup(args.limit_mb << 20) as cg:
                     log(f"search {system} disk-resident: {args.limit_mb} MB cgroup, cold page cache ...")
@@ -406,7 +436,7 @@ def main(argv=None) -> int:
               "dataset": {k: paths[k] for k in ("description", "rows", "dim", "nq")},
               "base_bytes": os.path.getsize(paths["base"]),
               "params": {k: getattr(args, k) for k in ("M", "ef_construction", "ef", "k", "limit_mb", "build_limit_mb",
-                                                       "disk_cache_mb")},
+                                                       "disk_cache_mb", "disk_repeats")},
               "systems": list(results.values())}
     os.makedirs(args.out, exist_ok=True)
     stem = args.tag or f"out-of-core-{paths['rows']}-{now.strftime('%Y%m%dT%H%M%SZ')}"
@@ -427,6 +457,14 @@ def _same(run: dict) -> str:
     if "compared_queries" not in run:
         return "-"
     return f"{run['queries_with_identical_ids']} of {run['compared_queries']} queries"
+
+
+def _fio(run: dict) -> str:
+    """fio's reads a second and the two-thread batches' reads a second, as a share of it."""
+    if "fio_reads_per_second" not in run:
+        return "- | -"
+    batch = run["batch_qps_2_threads"] * run["batch_reads_per_query_2"]
+    return f"{run['fio_reads_per_second'] / 1e3:.0f}k | {batch / 1e3:.0f}k, {batch / run['fio_reads_per_second']:.0%}"
 
 
 def markdown(result: dict) -> str:
@@ -452,17 +490,21 @@ def markdown(result: dict) -> str:
     if disk_rows:
         lines += ["", f"Disk-resident (`Index.open(path, disk=True)`, a {p.get('disk_cache_mb', '-')} MiB block cache) in a "
                   f"{p['limit_mb']} MB cgroup after dropping the page cache: QPS of one query a call on one thread "
-                  "(p50, p99 of those calls), and of batches (`search(matrix)`, 8 queries walked at once a thread) on "
-                  "one and two threads; reads are 4 KiB, counted by /proc/self/io.", "",
+                  "(p50, p99 of those calls), and of batches (`search(matrix)`, several queries walked at once a thread) "
+                  "on one and two threads, the median of the runs; reads are 4 KiB, counted by /proc/self/io. The "
+                  "disk's limit: fio's random 4 KiB reads a second on the same file at depth 64 (io_uring, direct), "
+                  "measured after each two-thread batch run; 'of the disk' is the batch's reads a second over it.", "",
                   f"| system | ef | recall@{p['k']} | QPS a query a call | p50 ms | p99 ms | QPS batch 1 thread "
-                  "| QPS batch 2 threads | reads / query | KiB / query | peak RSS MiB | anon RSS MiB |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| QPS batch 2 threads | reads / query (a call / batch) | KiB / query | fio reads/s | batch reads/s, of "
+                  "the disk | peak RSS MiB | anon RSS MiB |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, r, d in disk_rows:
             mem = d.get("memory_after") or {}
             lines.append(f"| {name} | {r['ef']} | {r['recall']:.4f} | {r['qps_1_thread']:.0f} | {r['p50_ms']:.2f} | "
                          f"{r['p99_ms']:.2f} | {r['batch_qps_1_thread']:.0f} | {r['batch_qps_2_threads']:.0f} | "
-                         f"{r['reads_per_query']:.0f} | "
-                         f"{r['read_bytes_per_query'] / 1024:.0f} | {_mib(mem.get('peak_rss'))} | {_mib(mem.get('anon_rss'))} |")
+                         f"{r['reads_per_query']:.0f} / {r.get('batch_reads_per_query_2', 0):.0f} | "
+                         f"{r['read_bytes_per_query'] / 1024:.0f} | {_fio(r)} | {_mib(mem.get('peak_rss'))} | "
+                         f"{_mib(mem.get('anon_rss'))} |")
     lines += ["", f"Builds on all cores. Peak RSS counts mapped file pages too; anonymous RSS is the heap. When the "
               f"build in the {p['build_limit_mb']} MB cgroup failed, the figures are those of the build with no limit.", "",
               f"| system | build in a {p['build_limit_mb']} MB cgroup | build s | peak RSS MiB | anon RSS MiB after "
