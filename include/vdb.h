@@ -474,7 +474,7 @@ VDB_API int vdb_commit(vdb_index *index);
  * ids and distances are the same (for the same ef and rerank); the vectors
  * the rerank measures are those of expanded nodes, already read. Memory is
  * the codes plus the cache that vdb_set_disk_cache sets (none at first).
- * vdb_search_batch walks eight queries at once on each thread, keeping
+ * vdb_search_batch walks 32 queries at once on each thread, keeping
  * more reads going: prefer it for throughput. The index is read-only; an
  * index whose codes are not trained yet (fewer than 1024 vectors) is
  * searched as a mapped one.
