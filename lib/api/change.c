@@ -8,10 +8,12 @@
 #include "api/journal_records.h"
 #include "partitioned/partitioned_build.h"
 #include "util/error.h"
+#include "util/mapping.h"
 #include "util/parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef enum { CHANGE_ADD, CHANGE_UPSERT, CHANGE_DELETE, CHANGE_BUILD } change_kind;
 
@@ -123,7 +125,11 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
     }
     if (count == 0)
         return VDB_OK;
+    /* The file is mapped for random reads, a page a fault: 40 s to read 2 GB from a cold cache here, against 5 in order
+     * with the kernel reading ahead. */
+    vdb_mapping_advise(&index->file, 0, index->file.length, MADV_SEQUENTIAL);
     uint64_t bad = vdb_first_non_finite(vdb_vector_view_row(view, first), count, view->dim, view->stride);
+    vdb_mapping_advise(&index->file, 0, index->file.length, MADV_RANDOM);
     if (bad < count)
         return vdb_fail(VDB_EINVAL, "row %llu holds NaN or Inf", (unsigned long long)(first + bad));
 
