@@ -143,8 +143,9 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
     graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see file/save_order.h */
 
     uint32_t lowest_top = level < top ? level : top, selected[VDB_MAX_M0];
+    uint32_t ef = graph->narrow && graph->narrow[node] ? graph->narrow_ef : graph->ef_construction;
     for (uint32_t l = lowest_top + 1; l-- > 0;) {
-        int code = vdb_hnsw_beam(graph, &walk, current, l, graph->ef_construction, NULL, scratch, 1);
+        int code = vdb_hnsw_beam(graph, &walk, current, l, ef, NULL, scratch, 1);
         if (code != VDB_OK) /* the node still gets the best links found so far; the caller hears of it */
             atomic_store(&graph->insert_error, code);
         if (relink)
