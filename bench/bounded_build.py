@@ -124,6 +124,7 @@ def main(argv=None) -> int:
                    help="also build the peers with no limit (their times are in docs/benchmarks.md already)")
     p.add_argument("--timeout", type=int, default=3600)
     p.add_argument("--out", default=os.path.join(HERE, "results"))
+    p.add_argument("--tag", default="", help="name of the results (default bounded-build-ROWS[-efcE])")
     args = p.parse_args(argv)
     log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     paths = datasets.prepare("clustered", args.rows, args.queries, clusters=1000, sigma=0.1, dim=args.dim, log=log)
@@ -148,7 +149,7 @@ def main(argv=None) -> int:
                     os.remove(row[way])
     os.makedirs(args.out, exist_ok=True)
     suffix = f"-efc{args.bounded_ef_construction}" if args.bounded_ef_construction else ""
-    base = os.path.join(args.out, f"bounded-build-{args.rows}{suffix}")
+    base = os.path.join(args.out, args.tag or f"bounded-build-{args.rows}{suffix}")
     with open(base + ".json", "w") as f:
         json.dump(result, f, indent=1)
     with open(base + ".md", "w") as f:
