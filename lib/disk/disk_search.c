@@ -345,6 +345,13 @@ static void search_release(search *s)
     vdb_scratch_release(s->w.graph->scratch_pool, s->scratch);
 }
 
+/* About how many nodes a walk of beam ef sees: the ef or so it expands, each with half its links new. */
+static uint32_t expected_visits(const vdb_hnsw *graph, uint32_t ef)
+{
+    uint64_t visits = (uint64_t)ef * (graph->m0 / 2);
+    return visits < graph->count ? (uint32_t)visits : graph->count;
+}
+
 /* Take a scratch and a session, walk the upper levels by codes, and start the walk on level 0 where they end. */
 static int search_begin(search *s, vdb_disk *disk, const vdb_hnsw *graph, const float *query, uint32_t ef,
                         uint32_t width, const vdb_accept *accept)
@@ -358,7 +365,7 @@ static int search_begin(search *s, vdb_disk *disk, const vdb_hnsw *graph, const 
         return code;
     if ((code = vdb_disk_acquire(disk, &s->session)) != VDB_OK ||
         (code = reserve_lists(s->session, ef, graph->m0)) != VDB_OK ||
-        (code = vdb_visited_set_clear(&s->session->visited, ef * (graph->m0 / 2))) != VDB_OK) {
+        (code = vdb_visited_set_clear(&s->session->visited, expected_visits(graph, ef))) != VDB_OK) {
         if (s->session)
             vdb_disk_release(disk, s->session);
         vdb_scratch_release(graph->scratch_pool, s->scratch);

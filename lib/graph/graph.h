@@ -30,7 +30,7 @@ typedef struct vdb_hnsw {
     uint32_t m;  /* links per node on levels >= 1 */
     uint32_t m0; /* links per node on level 0 */
     uint32_t ef_construction;
-    const uint8_t *narrow; /* NULL, or a byte per node: nonzero links it with a beam of narrow_ef instead */
+    const uint8_t *narrow; /* NULL, or a byte per node: nonzero links it with a beam of narrow_ef (partitioned build) */
     uint32_t narrow_ef;
     int32_t metric;
     vdb_distance_fn distance;

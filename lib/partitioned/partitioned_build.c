@@ -167,9 +167,10 @@ static int link_in_batches(vdb_hnsw *local, vdb_store *store, const vdb_build_ro
  * The beam a row is linked with in its second partition: half the build's,
  * and at least 2M. There the row only has to join the two sides of a
  * boundary; its links on its home side were found with the full beam.
- * 1.3M x 384, M 16, ef_construction 64, 9 partitions, 1 GB: a beam of 32
- * for the second copies linked them in 206 s against 231, recall@10 at ef
- * 64 0.903 against 0.910 (0.773 built without partitions). A narrower one
+ * 1.3M x 384, M 16, ef_construction 64, 9 partitions, `vdb build` in 1
+ * GB: 206 s with a beam of 32 for the second copies against 248 with the
+ * full one, recall@10 at ef 64 0.903 against 0.909 (0.78 built without
+ * partitions). A narrower one
  * costs reach: 20,000 clustered rows, M 12, in 6 partitions
  * (tests/unit/build_memory.c), 18 rows not found by their own vector at
  * ef 64 with a beam of 32 and 21 without partitions, but 35 with 21.
