@@ -40,7 +40,9 @@ static int resize(vdb_visited_set *set, uint64_t slots)
 
 int vdb_visited_set_clear(vdb_visited_set *set, uint32_t expected)
 {
-    uint64_t wanted = slots_for(expected), have = set->slots ? (uint64_t)set->mask + 1 : 0;
+    /* Room for what the last search saw too, so that searches which all see more than expected do not each grow it. */
+    uint64_t wanted = slots_for(expected > set->count ? expected : set->count);
+    uint64_t have = set->slots ? (uint64_t)set->mask + 1 : 0;
     set->count = 0;
     if (have < wanted || have > 4 * wanted) { /* a set grown by a wide search shrinks back, so clearing stays cheap */
         free(set->slots);

@@ -18,7 +18,7 @@ typedef struct vdb_visited_set {
     uint32_t count;
 } vdb_visited_set;
 
-/* Empty the set, with room for about `expected` nodes before it grows. VDB_OK or VDB_ENOMEM. */
+/* Empty the set, with room for about `expected` nodes, or as many as it held, before it grows. VDB_OK or VDB_ENOMEM. */
 int vdb_visited_set_clear(vdb_visited_set *set, uint32_t expected);
 void vdb_visited_set_destroy(vdb_visited_set *set);
 

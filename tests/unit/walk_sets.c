@@ -37,11 +37,15 @@ Test(walk_sets, visited_set_answers_as_a_bitmap_through_growth_and_clearing)
     add_against_bitmap(&set, seen, 200000, NODES, 1); /* far past the room it was given: it grows */
     cr_expect_geq((uint64_t)set.mask + 1, 2ull * set.count, "at most half full");
 
-    /* A new search sees nothing, and a narrow one after a wide one shrinks the set back. */
-    memset(seen, 0, NODES);
+    /* A new search sees nothing. It has room for as many as the last search saw, and after a narrow search the set
+     * shrinks back. */
+    uint32_t wide = set.count;
     cr_assert_eq(vdb_visited_set_clear(&set, 100), VDB_OK);
     cr_expect_eq(set.count, 0);
+    cr_expect_geq((uint64_t)set.mask + 1, 2ull * wide, "room for the %u nodes the last search saw", wide);
+    cr_assert_eq(vdb_visited_set_clear(&set, 100), VDB_OK); /* after a search that saw none */
     cr_expect_leq(set.mask + 1, 256u, "cleared for 100 nodes, it has %u slots", set.mask + 1);
+    memset(seen, 0, NODES);
     add_against_bitmap(&set, seen, 3000, 5000, 2); /* many repeats */
     cr_expect_eq(vdb_visited_set_add(&set, NODES - 1), 0, "the last node");
     cr_expect_eq(vdb_visited_set_add(&set, 0), seen[0], "node 0");
