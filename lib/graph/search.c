@@ -57,9 +57,13 @@ static inline uint32_t read_links(const vdb_hnsw *graph, uint32_t node, uint32_t
 }
 
 /*
- * A node that enters the candidates is likely to be expanded soon, and its
- * link block, a random place in a large array, is then the walk's slowest
- * load: start it now.
+ * A node that enters a query's candidates is likely to be expanded soon,
+ * and its link block, a random place in a large array, is then the walk's
+ * slowest load: start it now. An insertion's beam (`locked`), wider than
+ * most queries', expands fewer of the nodes it takes in: it fetches only
+ * the block of the node it will expand next, while it measures the
+ * neighbours of this one. Each way measured the faster for its walk, by 6
+ * to 9% (50,000 text rows, 120,000 sift-like).
  */
 static inline void prefetch_links(const vdb_hnsw *graph, uint32_t node, uint32_t level)
 {
@@ -178,6 +182,8 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate e
         /* First pass: drop visited neighbours and start the loads of the rest. */
         const uint32_t *links;
         uint32_t count = read_links(graph, nearest.node, level, scratch, locked, &links), fresh_count = 0;
+        if (locked && candidates->size > 0)
+            prefetch_links(graph, candidates->items[0].node, level);
         for (uint32_t i = 0; i < count; i++) {
             uint32_t neighbor = links[i];
             if (neighbor >= graph->allocated || vdb_scratch_visit(scratch, neighbor))
@@ -203,7 +209,8 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate e
                     if (code != VDB_OK)
                         return code;
                     vdb_heap_push(candidates, found, 0);
-                    prefetch_links(graph, found.node, level);
+                    if (!locked)
+                        prefetch_links(graph, found.node, level);
                     if (may_be_result(graph, accept, found.node)) {
                         vdb_heap_push(results, found, 1);
                         if (results->size > ef)
@@ -217,29 +224,40 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate e
 }
 
 /*
- * Give the `rerank` nearest results by code their float distances, and keep
- * the k nearest of those in the heap. The float rows are fetched all at once
- * first, the walk never having read them: from memory into the cache, or,
- * when `request`, from the disk into memory. Returns the rows measured.
+ * From the disk (`request`) the float rows are asked for all at once, so
+ * that their reads overlap. From memory they are measured four at a time,
+ * the next eight fetched meanwhile: all ef at once would be more lines than
+ * the cache keeps until they are read.
  */
-static uint32_t rerank_results(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t rerank, int request,
-                               vdb_heap *heap)
+uint32_t vdb_hnsw_rerank(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t rerank, int request,
+                         vdb_heap *heap)
 {
     while (heap->size > rerank)
         vdb_heap_pop(heap, 1);
     vdb_query exact = {query, NULL};
     uint32_t lines = row_lines(graph, &exact), size = heap->size;
-    for (uint32_t i = 0; i < size; i++) {
+    for (uint32_t i = 0; i < size && (request || i < 8); i++) {
         if (request)
             vdb_hnsw_request_row(graph, heap->items[i].node);
         else
             prefetch_row(graph, &exact, heap->items[i].node, lines);
     }
-    heap->size = 0; /* rebuilt in place, as vdb_heap_drop_beyond does */
-    for (uint32_t i = 0; i < size; i++) {
-        vdb_candidate item = heap->items[i];
-        item.distance = query_distance(graph, &exact, item.node);
-        vdb_heap_sift_up(heap, heap->size++, item, 1);
+    heap->size = 0; /* rebuilt in place, as vdb_heap_drop_beyond does, never past the items still to measure */
+    for (uint32_t i = 0; i < size; i += 4) {
+        uint32_t group = size - i < 4 ? size - i : 4, nodes[4];
+        vdb_candidate items[4];
+        for (uint32_t next = i + 8; !request && next < i + 12 && next < size; next++)
+            prefetch_row(graph, &exact, heap->items[next].node, lines);
+        for (uint32_t g = 0; g < group; g++) {
+            items[g] = heap->items[i + g];
+            nodes[g] = items[g].node;
+        }
+        float distances[4];
+        vdb_hnsw_distances(graph, query, nodes, group, distances);
+        for (uint32_t g = 0; g < group; g++) {
+            items[g].distance = distances[g];
+            vdb_heap_sift_up(heap, heap->size++, items[g], 1);
+        }
     }
     while (heap->size > k)
         vdb_heap_pop(heap, 1);
@@ -299,7 +317,8 @@ int vdb_hnsw_search(const vdb_hnsw *graph, const float *query, uint32_t k, uint3
         vdb_heap *heap = &scratch->results;
         if (walk.coded) {
             started = rows_mapped ? now_ns() : 0;
-            uint32_t measured = rerank_results(graph, query, k, rerank == 0 ? ef : rerank < k ? k : rerank, cold, heap);
+            uint32_t depth = rerank == 0 ? ef : rerank < k ? k : rerank;
+            uint32_t measured = vdb_hnsw_rerank(graph, query, k, depth, cold, heap);
             if (rows_mapped)
                 note_coldness(graph, started, measured, cold);
         }

@@ -41,6 +41,14 @@ int vdb_hnsw_beam(const vdb_hnsw *graph, const vdb_query *query, vdb_candidate e
                   const vdb_accept *accept, vdb_scratch *scratch, int locked);
 
 /*
+ * Give the `rerank` nearest results by code in a results heap their float
+ * distances, and keep the k nearest of those. `request`: the float rows may
+ * be on the disk, so ask for them all before reading one. Returns the rows measured.
+ */
+uint32_t vdb_hnsw_rerank(const vdb_hnsw *graph, const float *query, uint32_t k, uint32_t rerank, int request,
+                         vdb_heap *heap);
+
+/*
  * The k nearest accepted nodes to query, nearest first, into results[0 ..
  * *found). With trained codes the walk measures codes, and the `rerank`
  * best candidates (0: all ef; at least k) are measured again with the float
