@@ -220,7 +220,11 @@ VDB_API int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb
  * in parallel on the index's threads. May be called again for further rows,
  * in any order; a row can be built once, or again after vdb_delete removed it.
  * A first build whose rows and graph do not fit in vdb_set_build_memory's
- * bound is made by partitions instead (see there).
+ * bound is made by partitions instead (see there). A build of rows as many
+ * as a sixteenth of the index or more walks the graph by int8 codes of every
+ * row, made for it and freed when it returns (a byte a dimension a row), and
+ * gives the nodes it finds their exact distances before choosing links;
+ * under a build memory bound, only if they fit too.
  * @return VDB_OK, VDB_EINVAL (NULL; NaN/Inf in a row; an index not made by
  *         vdb_map_vectors; a build memory too small even for partitions,
  *         and the message gives the least that would do), VDB_ERANGE (rows past the end of the file),
@@ -258,7 +262,9 @@ VDB_API int vdb_set_build_memory(vdb_index *index, uint64_t bytes);
  * Copy n vectors into the index and link them into the graph, in parallel.
  * All or nothing: on any error nothing is added (one exception: VDB_ENOMEM
  * while linking, which only a vast number of equal distances can cause,
- * leaves the vectors added with the links found so far).
+ * leaves the vectors added with the links found so far). As many vectors
+ * as a sixteenth of the index or more are linked as vdb_build links rows,
+ * with int8 codes of every row for a while (a byte a dimension a row).
  * @param[in] vectors  n rows of vdb_dim() floats, row after row.
  * @param[in] n        number of rows; 0 is a no-op.
  * @param[in] ids      n ids, or NULL for consecutive ids after the largest id

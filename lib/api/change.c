@@ -93,16 +93,24 @@ static int check_vectors_and_ids(const vdb_index *index, const float *vectors, u
     return code;
 }
 
-/* How the first build of an index with a memory bound splits its rows (none: plan->partitions stays 0). */
-static int plan_partitions(const vdb_index *index, uint64_t count, vdb_partition_plan *plan)
+/*
+ * How the first build of an index with a memory bound splits its rows (none:
+ * plan->partitions stays 0), and whether a build of them all at once has
+ * room for the int8 codes its walks would read (graph/walk_codes.h).
+ */
+static int plan_partitions(const vdb_index *index, uint64_t count, vdb_partition_plan *plan, int *room_for_codes)
 {
+    *room_for_codes = index->build_memory == 0;
     if (index->build_memory == 0 || index->graph.allocated > 0)
-        return VDB_OK; /* later builds link into the graph there is: they cannot be split */
+        return VDB_OK; /* later builds link into the graph there is: they cannot be split, nor planned */
     const vdb_config *config = &index->config;
     uint64_t code_bytes = config->codes == VDB_CODES_NONE
                               ? 0
                               : vdb_codes_bytes(config->codes, config->dim, config->code_bytes) + sizeof(float);
+    uint64_t walk_code_bytes = vdb_codes_stride(vdb_codes_bytes(VDB_CODES_INT8, config->dim, 0));
     uint32_t threads = vdb_parallel_workers(config->threads, count, VDB_INSERT_CHUNK);
+    *room_for_codes = vdb_partitioned_build_fits(count, config->dim, config->m, threads, code_bytes + walk_code_bytes,
+                                                 index->build_memory);
     return vdb_partitioned_build_plan(plan, count, config->dim, config->m, threads, code_bytes, index->build_memory);
 }
 
@@ -134,7 +142,8 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
         return vdb_fail(VDB_EINVAL, "row %llu holds NaN or Inf", (unsigned long long)(first + bad));
 
     vdb_partition_plan plan = {0, 0, 0};
-    if ((code = plan_partitions(index, count, &plan)) != VDB_OK)
+    int room_for_codes;
+    if ((code = plan_partitions(index, count, &plan, &room_for_codes)) != VDB_OK)
         return code;
     if (vdb_store_reserve_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count) != VDB_OK ||
         (plan.partitions > 0 && vdb_hnsw_reserve_dead(&index->graph) != VDB_OK))
@@ -144,7 +153,10 @@ int vdb_build(vdb_index *index, uint64_t first, uint64_t count)
     vdb_store_link_file_rows(&index->store, view->first_row, view->stride, first, (uint32_t)count);
     if (plan.partitions > 0)
         return vdb_index_build_partitioned(index, first, count, &plan);
-    return vdb_index_insert(index, NULL, count, NULL, first, &index->progress);
+    index->graph.exact_walks = !room_for_codes;
+    code = vdb_index_insert(index, NULL, count, NULL, first, &index->progress);
+    index->graph.exact_walks = 0;
+    return code;
 }
 
 int vdb_set_build_memory(vdb_index *index, uint64_t bytes)

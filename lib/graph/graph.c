@@ -228,9 +228,8 @@ static int warm_scratch_pool(vdb_hnsw *graph, uint32_t workers)
         return VDB_ENOMEM;
     uint32_t held = 0;
     int code = VDB_OK;
-    while (held < workers &&
-           (code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_scratch_size(graph, graph->ef_construction),
-                                       &taken[held])) == VDB_OK)
+    while (held < workers && (code = vdb_scratch_acquire(graph->scratch_pool, vdb_hnsw_insert_scratch_size(graph),
+                                                         &taken[held])) == VDB_OK)
         held++;
     while (held > 0)
         vdb_scratch_release(graph->scratch_pool, taken[--held]);

@@ -36,8 +36,10 @@ typedef struct vdb_hnsw {
     vdb_distance_fn distance;
     vdb_distance4_fn distance4; /* NULL for a metric without a batch kernel */
 
-    const vdb_store *store;      /* where each node's vector is; the index owns it */
-    const vdb_code_store *codes; /* NULL, or codes that searches walk with once trained; the index owns them */
+    const vdb_store *store;           /* where each node's vector is; the index owns it */
+    const vdb_code_store *codes;      /* NULL, or codes that searches walk with once trained; the index owns them */
+    const vdb_code_store *walk_codes; /* NULL, or int8 codes insertions walk with (graph/walk_codes.h) */
+    int exact_walks;                  /* 1: insertions never make walk_codes (no memory for them) */
 
     /* links */
     uint32_t count;         /* nodes linked into the graph */
@@ -155,6 +157,15 @@ static inline vdb_scratch_size vdb_hnsw_scratch_size(const vdb_hnsw *graph, uint
     uint32_t query_floats =
         vdb_hnsw_coded(graph) ? vdb_codes_query_floats(graph->codes->kind, graph->dim, graph->codes->bytes) : 0;
     return (vdb_scratch_size){graph->allocated, graph->m0 + 1, ef, query_floats};
+}
+
+/* What one insertion worker needs room for: a beam of ef_construction, and a node made ready for int8 rows. */
+static inline vdb_scratch_size vdb_hnsw_insert_scratch_size(const vdb_hnsw *graph)
+{
+    vdb_scratch_size size = vdb_hnsw_scratch_size(graph, graph->ef_construction);
+    if (size.query_floats < graph->dim)
+        size.query_floats = graph->dim;
+    return size;
 }
 
 static inline const float *vdb_hnsw_vector(const vdb_hnsw *graph, uint32_t node)

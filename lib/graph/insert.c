@@ -8,6 +8,7 @@
 
 #include "graph/in_links.h"
 #include "graph/search.h"
+#include "graph/walk_codes.h"
 #include "util/parallel.h"
 #include "vdb.h"
 
@@ -129,7 +130,12 @@ static void add_unvisited_links(const vdb_hnsw *graph, uint32_t node, uint32_t l
 static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratch, int relink)
 {
     const float *vector = vdb_hnsw_vector(graph, node);
-    vdb_query walk = {vector, NULL}; /* links are chosen by exact distances, codes or not */
+    vdb_query walk = {vector, NULL}; /* the index's own codes may be PQ, too coarse to choose links by */
+    vdb_coded_query coded;
+    if (graph->walk_codes) {
+        vdb_coded_query_prepare(&coded, graph->walk_codes, graph->metric, vector, scratch->query_weights);
+        walk.coded = &coded;
+    }
     uint32_t level = vdb_hnsw_level(graph, node);
     pthread_mutex_t *lock = vdb_hnsw_node_lock(graph, node);
 
@@ -137,7 +143,9 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
     uint32_t entry = graph->entry, top = graph->max_level;
     pthread_mutex_unlock(&graph->entry_lock);
 
-    vdb_candidate current = {graph->distance(vector, vdb_hnsw_vector(graph, entry), graph->dim), entry};
+    vdb_candidate current = {walk.coded ? vdb_coded_query_distance(&coded, entry)
+                                        : graph->distance(vector, vdb_hnsw_vector(graph, entry), graph->dim),
+                             entry};
     for (uint32_t l = top; l > level; l--)
         current = vdb_hnsw_greedy(graph, &walk, current, l, scratch, 1);
     graph->parents[node] = level < top ? current.node : VDB_NO_NODE; /* refined below; see file/save_order.h */
@@ -145,9 +153,13 @@ static uint32_t choose_links(vdb_hnsw *graph, uint32_t node, vdb_scratch *scratc
     uint32_t lowest_top = level < top ? level : top, selected[VDB_MAX_M0];
     uint32_t ef = graph->narrow && graph->narrow[node] ? graph->narrow_ef : graph->ef_construction;
     for (uint32_t l = lowest_top + 1; l-- > 0;) {
+        if (walk.coded) /* the level above left it with its float distance */
+            current.distance = vdb_coded_query_distance(&coded, current.node);
         int code = vdb_hnsw_beam(graph, &walk, current, l, ef, NULL, scratch, 1);
         if (code != VDB_OK) /* the node still gets the best links found so far; the caller hears of it */
             atomic_store(&graph->insert_error, code);
+        if (walk.coded) /* links are chosen by float distances */
+            vdb_hnsw_rerank(graph, vector, ef, ef, 0, &scratch->results);
         if (relink)
             add_unvisited_links(graph, node, l, scratch);
         uint32_t found = scratch->results.size;
@@ -285,8 +297,7 @@ static void insert_chunk(void *raw, uint64_t begin, uint64_t end, uint32_t worke
     if (atomic_load_explicit(&job->canceled, memory_order_relaxed))
         return; /* the rest of the chunks go by untouched */
     vdb_scratch *scratch = NULL;
-    if (vdb_scratch_acquire(job->graph->scratch_pool, vdb_hnsw_scratch_size(job->graph, job->graph->ef_construction),
-                            &scratch) != VDB_OK)
+    if (vdb_scratch_acquire(job->graph->scratch_pool, vdb_hnsw_insert_scratch_size(job->graph), &scratch) != VDB_OK)
         abort(); /* not reached: vdb_hnsw_reserve warmed a scratch of this size per worker */
     for (uint64_t i = begin; i < end; i++) {
         vdb_hnsw_pending pending = vdb_hnsw_insert_begin(job->graph, job->first + (uint32_t)i, scratch);
@@ -321,7 +332,11 @@ int vdb_hnsw_insert(vdb_hnsw *graph, uint32_t more, uint32_t threads, const vdb_
     atomic_store(&graph->insert_error, VDB_OK);
     job.first = first;
     atomic_store(&job.done, job.total - more); /* the entry node, when it was the first */
+    vdb_code_store walk_codes;
+    int made_codes = vdb_walk_codes_begin(graph, more, threads, &walk_codes);
     vdb_parallel_for(threads, more, VDB_INSERT_CHUNK, insert_chunk, &job);
+    if (made_codes)
+        vdb_walk_codes_end(graph, &walk_codes);
     graph->count = graph->allocated;
     if (atomic_load(&job.canceled))
         return VDB_ECANCELED;

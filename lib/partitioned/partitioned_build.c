@@ -30,19 +30,29 @@ static uint64_t graph_bytes_per_node(uint32_t m, uint32_t threads, uint64_t fixe
     return level0 + upper + 3 * sizeof(uint32_t) + threads * sizeof(uint16_t) + fixed_per_row;
 }
 
+static uint64_t usable_bytes(uint64_t memory) { return memory - memory / 8 * HEADROOM_EIGHTHS; }
+
+int vdb_partitioned_build_fits(uint64_t rows, uint32_t dim, uint32_t m, uint32_t threads, uint64_t fixed_per_row,
+                               uint64_t memory)
+{
+    uint64_t row_bytes = (uint64_t)dim * sizeof(float), per_node = graph_bytes_per_node(m, threads, fixed_per_row);
+    return rows * (row_bytes + per_node) <= usable_bytes(memory);
+}
+
 int vdb_partitioned_build_plan(vdb_partition_plan *plan, uint64_t rows, uint32_t dim, uint32_t m, uint32_t threads,
                                uint64_t fixed_per_row, uint64_t memory)
 {
     *plan = (vdb_partition_plan){0, 0, 0};
-    uint64_t usable = memory - memory / 8 * HEADROOM_EIGHTHS, row_bytes = (uint64_t)dim * sizeof(float);
+    uint64_t usable = usable_bytes(memory), row_bytes = (uint64_t)dim * sizeof(float);
     uint64_t per_node = graph_bytes_per_node(m, threads, fixed_per_row);
-    if (rows * (row_bytes + per_node) <= usable)
+    if (vdb_partitioned_build_fits(rows, dim, m, threads, fixed_per_row, memory))
         return VDB_OK; /* the rows and the graph fit: a build of them all at once is faster */
 
     /* the whole graph and the split's arrays: two partitions a row, and while splitting 16 bytes more a row */
     uint64_t whole = rows * (per_node + 2 * sizeof(uint16_t) + 16),
              upper = vdb_upper_layers_bytes(rows / m + 64, dim, m);
-    uint64_t partition_node = row_bytes + per_node - fixed_per_row + sizeof(uint32_t);
+    uint64_t walk_code_bytes = vdb_codes_stride(vdb_codes_bytes(VDB_CODES_INT8, dim, 0));
+    uint64_t partition_node = row_bytes + walk_code_bytes + per_node - fixed_per_row + sizeof(uint32_t);
     uint64_t least =
         whole + (upper > MIN_PARTITION_ROWS * partition_node ? upper : MIN_PARTITION_ROWS * partition_node);
     if (usable < least) {
@@ -137,9 +147,15 @@ static void *copy_rows(void *raw)
     return NULL;
 }
 
-/* Link a partition's n rows (members, in file order), each batch copied in while the one before is linked. */
-static int link_in_batches(vdb_hnsw *local, vdb_store *store, const vdb_build_rows *rows, const uint32_t *members,
-                           uint32_t n, uint32_t threads, build_progress *counted, const vdb_progress *progress)
+/*
+ * Link a partition's n rows (members, in file order), each batch copied in
+ * while the one before is linked. The walks read int8 codes of the rows
+ * (graph/walk_codes.h), trained on the first batch and made a batch at a
+ * time as the rows come in.
+ */
+static int link_in_batches(vdb_hnsw *local, vdb_store *store, vdb_code_store *codes, const vdb_build_rows *rows,
+                           const uint32_t *members, uint32_t n, uint32_t threads, build_progress *counted,
+                           const vdb_progress *progress)
 {
     copy_job first = {rows, members, n < COPY_BATCH ? n : COPY_BATCH, vdb_store_unfilled_row(store, 0)};
     copy_rows(&first);
@@ -151,6 +167,8 @@ static int link_in_batches(vdb_hnsw *local, vdb_store *store, const vdb_build_ro
                           vdb_store_unfilled_row(store, 0)};
         pthread_t reader;
         int reading = ahead.count > 0 && pthread_create(&reader, NULL, copy_rows, &ahead) == 0;
+        vdb_codes_update(codes, store, 0, threads); /* trains once the first batch is in; the codes were reserved */
+        local->walk_codes = codes->trained ? codes : NULL;
         if ((code = vdb_hnsw_reserve(local, count, threads)) == VDB_OK)
             code = vdb_hnsw_insert(local, count, threads, progress);
         if (reading)
@@ -201,15 +219,18 @@ static int build_partition(vdb_hnsw *graph, const vdb_build_rows *rows, const vd
     }
     vdb_partition_members(partitions, p, members);
     uint8_t *second = malloc(n > 0 ? n : 1); /* the rows whose home is another partition */
+    vdb_code_store codes;
+    vdb_codes_init(&codes, VDB_CODES_INT8, rows->dim, vdb_codes_bytes(VDB_CODES_INT8, rows->dim, 0));
     vdb_hnsw local;
-    int code =
-        second ? vdb_hnsw_init(&local, &store, graph->metric, graph->m, graph->ef_construction, seed) : VDB_ENOMEM;
+    int code = second && vdb_codes_reserve(&codes, n) == VDB_OK
+                   ? vdb_hnsw_init(&local, &store, graph->metric, graph->m, graph->ef_construction, seed)
+                   : VDB_ENOMEM;
     if (code == VDB_OK) {
         for (uint32_t i = 0; i < n; i++)
             second[i] = partitions->home[members[i]] != p;
         local.narrow = second;
         local.narrow_ef = second_copy_beam(graph->m, graph->ef_construction);
-        code = link_in_batches(&local, &store, rows, members, n, threads, counted, progress);
+        code = link_in_batches(&local, &store, &codes, rows, members, n, threads, counted, progress);
         if (code == VDB_OK)
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t node = members[i], home = partitions->home[node], extra = partitions->extra[node];
@@ -221,6 +242,7 @@ static int build_partition(vdb_hnsw *graph, const vdb_build_rows *rows, const vd
             }
         vdb_hnsw_destroy(&local);
     }
+    vdb_codes_destroy(&codes);
     vdb_store_destroy(&store);
     free(second);
     free(members);

@@ -15,6 +15,10 @@
 #include "graph/graph.h"
 #include "graph/insert.h"
 
+/* Whether a build of all `rows` at once fits in `memory` bytes, with vdb_partitioned_build_plan's arguments. */
+int vdb_partitioned_build_fits(uint64_t rows, uint32_t dim, uint32_t m, uint32_t threads, uint64_t fixed_per_row,
+                               uint64_t memory);
+
 /*
  * How a build of `rows` rows of `dim` floats on `threads` threads into a
  * graph with m links per node stays within `memory` bytes; `fixed_per_row`

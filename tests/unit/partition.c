@@ -34,7 +34,8 @@ Test(partition, every_row_has_a_home_and_another_partition_within_capacity)
     float *data = tu_clustered(N, D, 50, 0.3, 9);
     vdb_build_rows rows = {data, D, N, D};
     vdb_partition_plan plan;
-    cr_assert_eq(vdb_partitioned_build_plan(&plan, N, D, M, THREADS, 0, 4u << 20), VDB_OK, "%s", vdb_last_error());
+    /* 4.5 MiB: a dozen partitions */
+    cr_assert_eq(vdb_partitioned_build_plan(&plan, N, D, M, THREADS, 0, 9u << 19), VDB_OK, "%s", vdb_last_error());
     vdb_partitions one, two;
     cr_assert_eq(vdb_partitions_make(&one, &rows, &plan, 42, 1), VDB_OK);
     cr_assert_eq(vdb_partitions_make(&two, &rows, &plan, 42, THREADS), VDB_OK);
