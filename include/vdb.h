@@ -224,7 +224,8 @@ VDB_API int vdb_map_vectors(vdb_index **out, const char *vectors_path, const vdb
  * as a sixteenth of the index or more walks the graph by int8 codes of every
  * row, made for it and freed when it returns (a byte a dimension a row), and
  * gives the nodes it finds their exact distances before choosing links;
- * under a build memory bound, only if they fit too.
+ * under a build memory bound, only a first build with room for the codes
+ * too (the bound cannot be planned for a later one: it walks the floats).
  * @return VDB_OK, VDB_EINVAL (NULL; NaN/Inf in a row; an index not made by
  *         vdb_map_vectors; a build memory too small even for partitions,
  *         and the message gives the least that would do), VDB_ERANGE (rows past the end of the file),
