@@ -6,6 +6,7 @@
  */
 #include "api/checks.h"
 #include "api/journal_records.h"
+#include "graph/walk_codes.h"
 #include "partitioned/partitioned_build.h"
 #include "util/error.h"
 #include "util/mapping.h"
@@ -107,7 +108,7 @@ static int plan_partitions(const vdb_index *index, uint64_t count, vdb_partition
     uint64_t code_bytes = config->codes == VDB_CODES_NONE
                               ? 0
                               : vdb_codes_bytes(config->codes, config->dim, config->code_bytes) + sizeof(float);
-    uint64_t walk_code_bytes = vdb_codes_stride(vdb_codes_bytes(VDB_CODES_INT8, config->dim, 0));
+    uint64_t walk_code_bytes = vdb_walk_code_row_bytes(config->dim);
     uint32_t threads = vdb_parallel_workers(config->threads, count, VDB_INSERT_CHUNK);
     *room_for_codes = vdb_partitioned_build_fits(count, config->dim, config->m, threads, code_bytes + walk_code_bytes,
                                                  index->build_memory);

@@ -7,9 +7,13 @@
 
 #include "vdb.h"
 
-/* Code every row when the batch is at least 1/BATCH_SHARE of the graph: at most ~BATCH_SHARE rows coded per node
- * linked. */
+/* Code every row when the batch is at least 1/BATCH_SHARE of the graph: at most ~16 rows coded a node linked. */
 enum { BATCH_SHARE = 16 };
+
+void vdb_walk_codes_init(vdb_code_store *codes, uint32_t dim)
+{
+    vdb_codes_init(codes, VDB_CODES_INT8, dim, vdb_codes_bytes(VDB_CODES_INT8, dim, 0));
+}
 
 int vdb_walk_codes_begin(vdb_hnsw *graph, uint32_t more, uint32_t threads, vdb_code_store *codes)
 {
@@ -17,7 +21,7 @@ int vdb_walk_codes_begin(vdb_hnsw *graph, uint32_t more, uint32_t threads, vdb_c
     if (graph->walk_codes || graph->exact_walks || rows < VDB_INT8_TRAIN_MIN || rows < graph->allocated ||
         (uint64_t)more * BATCH_SHARE < rows)
         return 0;
-    vdb_codes_init(codes, VDB_CODES_INT8, graph->dim, vdb_codes_bytes(VDB_CODES_INT8, graph->dim, 0));
+    vdb_walk_codes_init(codes, graph->dim);
     if (vdb_codes_reserve(codes, rows) == VDB_OK)
         vdb_codes_update(codes, graph->store, 0, threads);
     if (!codes->trained) { /* no memory for them */

@@ -11,6 +11,16 @@
 #define VDB_WALK_CODES_H
 
 #include "graph/graph.h"
+#include "vdb.h"
+
+/* Empty int8 codes for rows of `dim` floats, as insertions walk them. */
+void vdb_walk_codes_init(vdb_code_store *codes, uint32_t dim);
+
+/* Bytes of one row's walk codes: what a build's memory plan counts for them. */
+static inline uint64_t vdb_walk_code_row_bytes(uint32_t dim)
+{
+    return vdb_codes_stride(vdb_codes_bytes(VDB_CODES_INT8, dim, 0));
+}
 
 /*
  * Code the graph's rows into `codes` and set graph->walk_codes to them when

@@ -2,6 +2,7 @@
 
 #include "partitioned/upper_layers.h"
 #include "graph/in_links.h"
+#include "graph/walk_codes.h"
 #include "util/error.h"
 #include "vdb.h"
 
@@ -51,8 +52,7 @@ int vdb_partitioned_build_plan(vdb_partition_plan *plan, uint64_t rows, uint32_t
     /* the whole graph and the split's arrays: two partitions a row, and while splitting 16 bytes more a row */
     uint64_t whole = rows * (per_node + 2 * sizeof(uint16_t) + 16),
              upper = vdb_upper_layers_bytes(rows / m + 64, dim, m);
-    uint64_t walk_code_bytes = vdb_codes_stride(vdb_codes_bytes(VDB_CODES_INT8, dim, 0));
-    uint64_t partition_node = row_bytes + walk_code_bytes + per_node - fixed_per_row + sizeof(uint32_t);
+    uint64_t partition_node = row_bytes + vdb_walk_code_row_bytes(dim) + per_node - fixed_per_row + sizeof(uint32_t);
     uint64_t least =
         whole + (upper > MIN_PARTITION_ROWS * partition_node ? upper : MIN_PARTITION_ROWS * partition_node);
     if (usable < least) {
@@ -220,7 +220,7 @@ static int build_partition(vdb_hnsw *graph, const vdb_build_rows *rows, const vd
     vdb_partition_members(partitions, p, members);
     uint8_t *second = malloc(n > 0 ? n : 1); /* the rows whose home is another partition */
     vdb_code_store codes;
-    vdb_codes_init(&codes, VDB_CODES_INT8, rows->dim, vdb_codes_bytes(VDB_CODES_INT8, rows->dim, 0));
+    vdb_walk_codes_init(&codes, rows->dim);
     vdb_hnsw local;
     int code = second && vdb_codes_reserve(&codes, n) == VDB_OK
                    ? vdb_hnsw_init(&local, &store, graph->metric, graph->m, graph->ef_construction, seed)

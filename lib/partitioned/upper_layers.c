@@ -1,6 +1,7 @@
 #include "partitioned/upper_layers.h"
 
 #include "graph/insert.h"
+#include "graph/walk_codes.h"
 #include "vdb.h"
 
 #include <stdlib.h>
@@ -9,8 +10,7 @@
 uint64_t vdb_upper_layers_bytes(uint64_t nodes, uint32_t dim, uint32_t m)
 {
     /* a row and its int8 code row (graph/walk_codes.h), a level-0 block, about one block above that, small arrays */
-    uint64_t walk_code_bytes = vdb_codes_stride(vdb_codes_bytes(VDB_CODES_INT8, dim, 0));
-    return nodes * ((uint64_t)dim * sizeof(float) + walk_code_bytes + 2 * (m + 1) * sizeof(uint32_t) + 32);
+    return nodes * ((uint64_t)dim * sizeof(float) + vdb_walk_code_row_bytes(dim) + 2 * (m + 1) * sizeof(uint32_t) + 32);
 }
 
 /* Copy the sub-graph's links of node s, level by level, into node `node`'s blocks one level up. */
